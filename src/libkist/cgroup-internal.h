@@ -1,0 +1,135 @@
+/* Between cgroup.c (mode, layout, paths, state) and the drivers:
+ * cgroup-v1.c (per-controller hierarchies, freezer), cgroup-v2.c (the unified
+ * tree: subtree_control, cgroup.kill, cgroup.freeze) and resources.c.
+ * Hybrid hosts use both drivers: each controller where it is mounted.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef KIST_CGROUP_INTERNAL_H
+#define KIST_CGROUP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "error.h"
+
+#define KIST_CG_ROOT     "/sys/fs/cgroup"
+#define KIST_CG_MAX_HIER 24
+
+/* Controllers kist knows. A v1 hierarchy carries a set of them; the v2 tree
+ * carries what its root's cgroup.controllers lists. */
+enum kist_cg_ctrl {
+  KIST_CG_CPU,
+  KIST_CG_CPUACCT,
+  KIST_CG_CPUSET,
+  KIST_CG_MEMORY,
+  KIST_CG_DEVICES,
+  KIST_CG_FREEZER,
+  KIST_CG_BLKIO, /* "io" on v2 */
+  KIST_CG_PIDS,
+  KIST_CG_HUGETLB,
+  KIST_CG_NET_CLS,
+  KIST_CG_NET_PRIO,
+  KIST_CG_RDMA,
+  KIST_CG_PERF_EVENT,
+  KIST_CG_MISC,
+  KIST_CG_NCTRL,
+  /* Not a controller: the v2 core files (cgroup.*), present in every v2 dir. */
+  KIST_CG_CORE = KIST_CG_NCTRL,
+};
+
+#define KIST_CG_BIT(c) (1u << (c))
+
+/* Controller name as v1 mounts it, and as v2 lists it (NULL: none there). */
+const char *kist_cg_ctrl_v1_name(enum kist_cg_ctrl c);
+const char *kist_cg_ctrl_v2_name(enum kist_cg_ctrl c);
+
+/* One mounted hierarchy under /sys/fs/cgroup. */
+struct kist_cg_hier {
+  char name[64]; /* dir under KIST_CG_ROOT: "memory", "cpu,cpuacct", "systemd",
+                    "unified"; "" when /sys/fs/cgroup itself is the v2 tree */
+  bool v2;
+  uint32_t ctrls; /* KIST_CG_BIT set; v2: what the root's cgroup.controllers lists */
+};
+
+/* What this host mounts, detected once per invocation. */
+struct kist_cg_layout {
+  enum kist_cgroup_mode mode;
+  size_t n;
+  struct kist_cg_hier h[KIST_CG_MAX_HIER];
+  /* Index in h of the hierarchy used for each controller (v1 first, then
+   * the v2 tree), -1 when none; where[KIST_CG_CORE] is the v2 tree. */
+  int where[KIST_CG_NCTRL + 1];
+};
+
+const struct kist_cg_layout *kist_cg_layout(void);
+
+/* The container's directory in one hierarchy. */
+struct kist_cg_dir {
+  char hier[64]; /* as kist_cg_hier.name */
+  bool v2;
+  uint32_t ctrls;
+  char *rel;   /* cgroup path inside the hierarchy, "/kist/ID" */
+  int created; /* trailing components of rel that kist owns (the leaf plus
+                  prefixes it made); 0: joined, never removed or signalled */
+  int fd;      /* O_DIRECTORY fd of the leaf, -1 when not open */
+};
+
+struct kist_cgroup {
+  enum kist_cgroup_mode mode;
+  char *path; /* rel of the main dir, what /proc/PID/cgroup shows */
+  bool owned; /* kist created the leaf in every hierarchy */
+  size_t n;
+  struct kist_cg_dir d[KIST_CG_MAX_HIER];
+};
+
+/* "/sys/fs/cgroup/<hier><rel>", malloc'd. */
+char *kist_cg_dir_path(const struct kist_cg_dir *d);
+/* A new O_DIRECTORY fd of the leaf (a dup of d->fd when open); caller closes. */
+int kist_cg_dir_open(const struct kist_cg_dir *d, kist_error_t *err);
+/* The dir holding controller c, or NULL. */
+const struct kist_cg_dir *kist_cg_find(const struct kist_cgroup *cg, enum kist_cg_ctrl c);
+/* The dir of the v2 tree (pure v2 or the hybrid "unified"), or NULL. */
+const struct kist_cg_dir *kist_cg_find_v2(const struct kist_cgroup *cg);
+
+/* Writes value to dirfd/file; on failure "write <dirpath>/<file>: <value>: <errno>". */
+int kist_cg_write(int dirfd, const char *dirpath, const char *file, const char *value,
+                  kist_error_t *err);
+/* Reads a small cgroup file, trailing newline stripped. */
+int kist_cg_read(int dirfd, const char *dirpath, const char *file, char **out, kist_error_t *err);
+/* Every pid in the dir and, when recursive, its descendants (a container with
+ * a cgroup namespace may make sub-cgroups). */
+int kist_cg_read_pids(const char *dirpath, bool recursive, pid_t **pids, size_t *n,
+                      kist_error_t *err);
+/* Sleeps ms milliseconds. */
+void kist_cg_sleep_ms(int ms);
+
+/* ---- cgroup-v1.c ---- */
+
+/* A new (or joined, empty) v1 cpuset dir needs cpus and mems before any task
+ * can enter: copy the parent's for the ones the config does not set. */
+int kist_cg_v1_init_cpuset(int parentfd, int fd, const char *path, bool fresh, bool need_cpus,
+                           bool need_mems, kist_error_t *err);
+int kist_cg_v1_set_frozen(const struct kist_cg_dir *freezer, bool frozen, kist_error_t *err);
+bool kist_cg_v1_is_frozen(const struct kist_cg_dir *freezer);
+/* Signals every process: freeze (v1 freezer, else cgroup.freeze), signal each
+ * pid, thaw; SIGKILL loops until the cgroup is empty. A paused container
+ * stays paused for other signals. */
+int kist_cg_v1_kill(const struct kist_cgroup *cg, int sig, kist_error_t *err);
+
+/* ---- cgroup-v2.c ---- */
+
+/* Enables controllers (KIST_CG_BIT sets) in the cgroup.subtree_control of
+ * every ancestor of d's leaf, from the hierarchy root down: need must work,
+ * want is best effort. Writes only what is not enabled yet. */
+int kist_cg_v2_enable(const struct kist_cg_dir *d, uint32_t want, uint32_t need,
+                      kist_error_t *err);
+int kist_cg_v2_set_frozen(const struct kist_cg_dir *d, bool frozen, kist_error_t *err);
+bool kist_cg_v2_is_frozen(const struct kist_cg_dir *d);
+/* True when no process is in d or below (cgroup.events "populated 0"). */
+bool kist_cg_v2_is_empty(const struct kist_cg_dir *d);
+/* SIGKILL through cgroup.kill (atomic, fork-bomb proof); other signals, or a
+ * kernel without cgroup.kill (< 5.14), through kist_cg_v1_kill's loop. */
+int kist_cg_v2_kill(const struct kist_cgroup *cg, int sig, kist_error_t *err);
+
+#endif

@@ -1,0 +1,1058 @@
+/* cgroups: mode detection, the host layout, cgroupsPath placement, the saved
+ * state, and dispatch to the v1 and v2 drivers.
+ *
+ * Placement (linux.cgroupsPath):
+ *   absent        "/kist/<id>" under every hierarchy root ("kist" is ours: removed
+ *                 when the last container leaves it);
+ *   "/a/b"        that path under every hierarchy root;
+ *   "a/b"         under kist's own cgroup in each hierarchy (as runc does, so a
+ *                 runtime inside a container nests correctly);
+ *   --systemd-cgroup "slice:prefix:name"  the path systemd would use
+ *                 ("/system.slice/prefix-name.scope"), made through cgroupfs
+ *                 until a systemd driver exists.
+ * A leaf that already exists is joined: kist moves processes into it and
+ * writes the configured limits, but never signals its processes and never
+ * removes it. The saved state records, per hierarchy, how many trailing path
+ * components kist made.
+ *
+ * Hybrid hosts: every controller is used where it is mounted (v1 first, the
+ * v2 tree for the rest, e.g. hugetlb), and the container joins every v1
+ * hierarchy (named ones too) and the v2 tree, so /proc/PID/cgroup agrees.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup-internal.h"
+#include "log.h"
+#include "resources.h"
+#include "util.h"
+
+/* ---- controller names ---- */
+
+static const char *const v1_names[KIST_CG_NCTRL] = {
+  [KIST_CG_CPU] = "cpu",
+  [KIST_CG_CPUACCT] = "cpuacct",
+  [KIST_CG_CPUSET] = "cpuset",
+  [KIST_CG_MEMORY] = "memory",
+  [KIST_CG_DEVICES] = "devices",
+  [KIST_CG_FREEZER] = "freezer",
+  [KIST_CG_BLKIO] = "blkio",
+  [KIST_CG_PIDS] = "pids",
+  [KIST_CG_HUGETLB] = "hugetlb",
+  [KIST_CG_NET_CLS] = "net_cls",
+  [KIST_CG_NET_PRIO] = "net_prio",
+  [KIST_CG_RDMA] = "rdma",
+  [KIST_CG_PERF_EVENT] = "perf_event",
+  [KIST_CG_MISC] = "misc",
+};
+
+static const char *const v2_names[KIST_CG_NCTRL] = {
+  [KIST_CG_CPU] = "cpu",       [KIST_CG_CPUSET] = "cpuset",
+  [KIST_CG_MEMORY] = "memory", [KIST_CG_BLKIO] = "io",
+  [KIST_CG_PIDS] = "pids",     [KIST_CG_HUGETLB] = "hugetlb",
+  [KIST_CG_RDMA] = "rdma",     [KIST_CG_PERF_EVENT] = "perf_event",
+  [KIST_CG_MISC] = "misc",
+};
+
+const char *kist_cg_ctrl_v1_name(enum kist_cg_ctrl c)
+{
+  return c < KIST_CG_NCTRL ? v1_names[c] : "cgroup";
+}
+
+const char *kist_cg_ctrl_v2_name(enum kist_cg_ctrl c)
+{
+  return c < KIST_CG_NCTRL ? v2_names[c] : "cgroup";
+}
+
+/* ---- mode and layout ---- */
+
+enum kist_cgroup_mode kist_cgroup_mode(void)
+{
+  static int cached = -1;
+  if (cached >= 0)
+    return (enum kist_cgroup_mode)cached;
+  struct statfs fs;
+  enum kist_cgroup_mode m = KIST_CGROUP_V1;
+  if (statfs(KIST_CG_ROOT, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+    m = KIST_CGROUP_V2;
+  else if (statfs(KIST_CG_ROOT "/unified", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+    m = KIST_CGROUP_HYBRID;
+  cached = (int)m;
+  return m;
+}
+
+/* The controllers a v2 dir lists in cgroup.controllers. */
+static uint32_t v2_controllers(const char *dir)
+{
+  cleanup_free char *path = xasprintf("%s/cgroup.controllers", dir);
+  cleanup_free char *s = NULL;
+  kist_error_t err = NULL;
+  if (read_file_at(AT_FDCWD, path, &s, NULL, &err) < 0) {
+    kist_error_release(&err);
+    return 0;
+  }
+  uint32_t m = 0;
+  char *save = NULL;
+  for (char *t = strtok_r(s, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+    for (int c = 0; c < KIST_CG_NCTRL; c++)
+      if (v2_names[c] && strcmp(v2_names[c], t) == 0)
+        m |= KIST_CG_BIT(c);
+  return m;
+}
+
+static uint32_t v1_controllers(const char *name)
+{
+  cleanup_free char *s = xstrdup(name);
+  uint32_t m = 0;
+  char *save = NULL;
+  for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save))
+    for (int c = 0; c < KIST_CG_NCTRL; c++)
+      if (strcmp(v1_names[c], t) == 0)
+        m |= KIST_CG_BIT(c);
+  return m;
+}
+
+static int hier_cmp(const void *a, const void *b)
+{
+  const struct kist_cg_hier *x = a, *y = b;
+  if (x->v2 != y->v2)
+    return x->v2 ? 1 : -1; /* v1 first: it wins a controller */
+  return strcmp(x->name, y->name);
+}
+
+/* One readdir of /sys/fs/cgroup and a statfs per entry: no mountinfo. */
+static void detect_layout(struct kist_cg_layout *L)
+{
+  L->mode = kist_cgroup_mode();
+  for (int c = 0; c <= KIST_CG_NCTRL; c++)
+    L->where[c] = -1;
+  if (L->mode == KIST_CGROUP_V2) {
+    L->h[0] = (struct kist_cg_hier){.name = "", .v2 = true, .ctrls = v2_controllers(KIST_CG_ROOT)};
+    L->n = 1;
+  } else {
+    DIR *dir = opendir(KIST_CG_ROOT);
+    struct dirent *de;
+    bool have_v2 = false;
+    while (dir && (de = readdir(dir)) != NULL && L->n < KIST_CG_MAX_HIER) {
+      if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof L->h[0].name)
+        continue;
+      if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+        continue; /* "cpu" -> "cpu,cpuacct" symlinks: the real dir is listed too */
+      cleanup_free char *p = xasprintf("%s/%s", KIST_CG_ROOT, de->d_name);
+      struct stat st;
+      struct statfs fs;
+      if (lstat(p, &st) < 0 || !S_ISDIR(st.st_mode) || statfs(p, &fs) < 0)
+        continue;
+      struct kist_cg_hier *h = &L->h[L->n];
+      snprintf(h->name, sizeof h->name, "%s", de->d_name);
+      if (fs.f_type == CGROUP_SUPER_MAGIC) {
+        h->v2 = false;
+        h->ctrls = v1_controllers(de->d_name);
+      } else if (fs.f_type == CGROUP2_SUPER_MAGIC && !have_v2) {
+        h->v2 = true;
+        h->ctrls = v2_controllers(p);
+        have_v2 = true;
+      } else {
+        continue;
+      }
+      L->n++;
+    }
+    if (dir)
+      closedir(dir);
+    qsort(L->h, L->n, sizeof L->h[0], hier_cmp);
+  }
+  for (size_t i = 0; i < L->n; i++) {
+    for (int c = 0; c < KIST_CG_NCTRL; c++)
+      if ((L->h[i].ctrls & KIST_CG_BIT(c)) && L->where[c] < 0)
+        L->where[c] = (int)i;
+    if (L->h[i].v2)
+      L->where[KIST_CG_CORE] = (int)i;
+  }
+}
+
+const struct kist_cg_layout *kist_cg_layout(void)
+{
+  static struct kist_cg_layout L;
+  static bool done;
+  if (!done) {
+    detect_layout(&L);
+    done = true;
+  }
+  return &L;
+}
+
+/* ---- small helpers shared with the drivers ---- */
+
+char *kist_cg_dir_path(const struct kist_cg_dir *d)
+{
+  if (d->hier[0] == '\0')
+    return xasprintf("%s%s", KIST_CG_ROOT, d->rel);
+  return xasprintf("%s/%s%s", KIST_CG_ROOT, d->hier, d->rel);
+}
+
+int kist_cg_dir_open(const struct kist_cg_dir *d, kist_error_t *err)
+{
+  cleanup_free char *p = kist_cg_dir_path(d);
+  int fd =
+    d->fd >= 0 ? fcntl(d->fd, F_DUPFD_CLOEXEC, 3) : open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return kist_fail(err, errno, "open %s", p);
+  return fd;
+}
+
+const struct kist_cg_dir *kist_cg_find(const struct kist_cgroup *cg, enum kist_cg_ctrl c)
+{
+  /* A v1 hierarchy first, as the layout chose. */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < cg->n; i++)
+      if ((cg->d[i].ctrls & KIST_CG_BIT(c)) && cg->d[i].v2 == (pass == 1))
+        return &cg->d[i];
+  return NULL;
+}
+
+const struct kist_cg_dir *kist_cg_find_v2(const struct kist_cgroup *cg)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->d[i].v2)
+      return &cg->d[i];
+  return NULL;
+}
+
+int kist_cg_write(int dirfd, const char *dirpath, const char *file, const char *value,
+                  kist_error_t *err)
+{
+  cleanup_close int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return kist_fail(err, errno, "open %s/%s", dirpath, file);
+  if (write(fd, value, strlen(value)) < 0)
+    return kist_fail(err, errno, "write %s/%s: %s", dirpath, file, value);
+  return 0;
+}
+
+int kist_cg_read(int dirfd, const char *dirpath, const char *file, char **out, kist_error_t *err)
+{
+  cleanup_close int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return kist_fail(err, errno, "open %s/%s", dirpath, file);
+  cleanup_free char *what = xasprintf("%s/%s", dirpath, file);
+  size_t len;
+  if (read_all_fd(fd, what, out, &len, err) < 0)
+    return -1;
+  while (len > 0 && (*out)[len - 1] == '\n')
+    (*out)[--len] = '\0';
+  return 0;
+}
+
+void kist_cg_sleep_ms(int ms)
+{
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+    ;
+}
+
+static void pids_add(pid_t **pids, size_t *n, size_t *cap, pid_t p)
+{
+  if (*n == *cap) {
+    *cap = *cap ? *cap * 2 : 64;
+    *pids = xrealloc(*pids, *cap * sizeof **pids);
+  }
+  (*pids)[(*n)++] = p;
+}
+
+static int read_pids_rec(const char *dirpath, bool recursive, pid_t **pids, size_t *n, size_t *cap,
+                         int depth, kist_error_t *err)
+{
+  cleanup_free char *s = NULL;
+  cleanup_close int dfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return errno == ENOENT && depth > 0 ? 0 : kist_fail(err, errno, "open %s", dirpath);
+  if (kist_cg_read(dfd, dirpath, "cgroup.procs", &s, err) < 0)
+    return -1;
+  for (char *p = s; *p;) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p)
+      break;
+    if (v > 0)
+      pids_add(pids, n, cap, (pid_t)v);
+    p = end;
+    while (*p == '\n')
+      p++;
+  }
+  if (!recursive || depth > 32)
+    return 0;
+  DIR *d = fdopendir(dfd);
+  if (d == NULL)
+    return kist_fail(err, errno, "opendir %s", dirpath);
+  dfd = -1;
+  struct dirent *de;
+  int ret = 0;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_type != DT_DIR || de->d_name[0] == '.')
+      continue;
+    cleanup_free char *sub = xasprintf("%s/%s", dirpath, de->d_name);
+    if (read_pids_rec(sub, true, pids, n, cap, depth + 1, err) < 0) {
+      ret = -1;
+      break;
+    }
+  }
+  closedir(d);
+  return ret;
+}
+
+int kist_cg_read_pids(const char *dirpath, bool recursive, pid_t **pids, size_t *n,
+                      kist_error_t *err)
+{
+  size_t cap = 0;
+  *pids = NULL;
+  *n = 0;
+  if (read_pids_rec(dirpath, recursive, pids, n, &cap, 0, err) < 0) {
+    free(*pids);
+    *pids = NULL;
+    *n = 0;
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- cgroupsPath ---- */
+
+/* Collapses "//", refuses "." and ".." (the path must stay inside each
+ * hierarchy) and newlines (the state file is line based). */
+static int normalize_path(const char *in, const char *field, char **out, kist_error_t *err)
+{
+  if (strchr(in, '\n'))
+    return kist_fail(err, 0, "%s: \"%s\": newline in a cgroup path", field, in);
+  size_t len = strlen(in);
+  char *o = xmalloc(len + 2), *q = o;
+  bool abs = in[0] == '/';
+  for (const char *p = in; *p;) {
+    while (*p == '/')
+      p++;
+    const char *e = strchrnul(p, '/');
+    size_t n = (size_t)(e - p);
+    if (n == 0)
+      break;
+    if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+      free(o);
+      return kist_fail(err, 0, "%s: \"%s\": \".\" and \"..\" are not allowed", field, in);
+    }
+    if (q != o || abs)
+      *q++ = '/';
+    memcpy(q, p, n);
+    q += n;
+    p = e;
+  }
+  if (q == o && abs)
+    *q++ = '/';
+  *q = '\0';
+  if (o[0] == '\0') {
+    free(o);
+    return kist_fail(err, 0, "%s: \"%s\" is empty", field, in);
+  }
+  *out = o;
+  return 0;
+}
+
+/* "a-b-c.slice" → "a.slice/a-b.slice/a-b-c.slice" (systemd nests slices by dashes). */
+static int expand_slice(const char *slice, char **out, kist_error_t *err)
+{
+  size_t n = strlen(slice);
+  if (n < 7 || strcmp(slice + n - 6, ".slice") != 0 || strchr(slice, '/'))
+    return kist_fail(err, 0, "linux.cgroupsPath: \"%s\" is not a systemd slice name", slice);
+  if (strcmp(slice, "-.slice") == 0) {
+    *out = xstrdup("");
+    return 0;
+  }
+  size_t base = n - 6;
+  if (slice[0] == '-' || slice[base - 1] == '-' || strstr(slice, "--"))
+    return kist_fail(err, 0, "linux.cgroupsPath: \"%s\" is not a valid slice name", slice);
+  char *r = xstrdup("");
+  for (size_t i = 0; i <= base; i++) {
+    if (i == base || slice[i] == '-') {
+      char *t = xasprintf("%s/%.*s.slice", r, (int)i, slice);
+      free(r);
+      r = t;
+    }
+  }
+  *out = r;
+  return 0;
+}
+
+static int systemd_path(const char *spec, char **out, kist_error_t *err)
+{
+  const char *c1 = strchr(spec, ':');
+  const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+  if (c2 == NULL || strchr(c2 + 1, ':') || strchr(spec, '/') || c2[1] == '\0')
+    return kist_fail(err, 0,
+                     "linux.cgroupsPath: \"%s\": with --systemd-cgroup it must be "
+                     "slice:prefix:name",
+                     spec);
+  cleanup_free char *slice = xstrndup(spec, (size_t)(c1 - spec));
+  cleanup_free char *prefix = xstrndup(c1 + 1, (size_t)(c2 - c1 - 1));
+  const char *name = c2 + 1;
+  cleanup_free char *sp = NULL;
+  if (expand_slice(slice[0] ? slice : "system.slice", &sp, err) < 0)
+    return -1;
+  size_t nl = strlen(name);
+  if (nl > 6 && strcmp(name + nl - 6, ".slice") == 0)
+    *out = xasprintf("%s/%s", sp, name);
+  else if (prefix[0])
+    *out = xasprintf("%s/%s-%s.scope", sp, prefix, name);
+  else
+    *out = xasprintf("%s/%s.scope", sp, name);
+  return 0;
+}
+
+/* The path to create: absolute, or relative to kist's own cgroups. *keep is
+ * the number of parent components kist may remove when empty even when it
+ * did not make them (1 for the default "/kist/<id>"). */
+static int placement(const struct kist_context *ctx, const char *id, const oci_config *cfg,
+                     bool log, char **out, int *keep, kist_error_t *err)
+{
+  const char *cp = cfg && cfg->linux ? cfg->linux->cgroups_path : NULL;
+  *keep = 0;
+  if (cp == NULL || cp[0] == '\0') {
+    if (id == NULL || id[0] == '\0' || strchr(id, '/') || strchr(id, '\n') ||
+        strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+      return kist_fail(err, 0, "container id \"%s\" cannot name a cgroup", id ? id : "");
+    if (ctx && ctx->systemd_cgroup) {
+      *out = xasprintf("/system.slice/kist-%s.scope", id);
+      if (log)
+        kist_debug("cgroup: --systemd-cgroup: no systemd driver yet, cgroupfs path %s", *out);
+      return 0;
+    }
+    *out = xasprintf("/kist/%s", id);
+    *keep = 1;
+    return 0;
+  }
+  if (ctx && ctx->systemd_cgroup) {
+    cleanup_free char *p = NULL;
+    if (systemd_path(cp, &p, err) < 0)
+      return -1;
+    if (log)
+      kist_debug("cgroup: --systemd-cgroup: no systemd driver yet, \"%s\" → cgroupfs path %s", cp,
+                 p);
+    return normalize_path(p, "linux.cgroupsPath", out, err);
+  }
+  return normalize_path(cp, "linux.cgroupsPath", out, err);
+}
+
+/* kist's own cgroup in hierarchy h, from /proc/self/cgroup (read only for
+ * relative paths). */
+static int own_cgroup(const struct kist_cg_hier *h, char **out, kist_error_t *err)
+{
+  cleanup_free char *s = NULL;
+  if (read_file_at(AT_FDCWD, "/proc/self/cgroup", &s, NULL, err) < 0)
+    return -1;
+  char *save = NULL;
+  for (char *l = strtok_r(s, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c2 == NULL)
+      continue;
+    *c2 = '\0';
+    const char *ctrls = c1 + 1;
+    bool match = h->v2 ? ctrls[0] == '\0'
+                       : (strcmp(ctrls, h->name) == 0 ||
+                          (str_has_prefix(ctrls, "name=") && strcmp(ctrls + 5, h->name) == 0));
+    if (match) {
+      *out = xstrdup(c2 + 1);
+      return 0;
+    }
+  }
+  return kist_fail(err, 0, "/proc/self/cgroup: no line for the %s hierarchy",
+                   h->name[0] ? h->name : "cgroup2");
+}
+
+/* ---- validate ---- */
+
+static bool rootless(const struct kist_context *ctx)
+{
+  return ctx && (ctx->rootless == 1 || (ctx->rootless < 0 && geteuid() != 0));
+}
+
+int kist_cgroup_validate(const struct kist_context *ctx, const char *id, const oci_config *cfg,
+                         kist_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  int keep;
+  if (placement(ctx, id, cfg, false, &path, &keep, err) < 0)
+    return -1;
+  const struct kist_cg_layout *lay = kist_cg_layout();
+  struct kist_cg_plan plan;
+  if (kist_resources_plan(lay, cfg ? cfg->linux : NULL, false, &plan, err) < 0)
+    return -1;
+  bool any = plan.n > 0;
+  kist_resources_plan_free(&plan);
+  if (lay->n == 0 && any)
+    return kist_fail(err, 0, "linux.resources: no cgroup hierarchy is mounted under %s",
+                     KIST_CG_ROOT);
+  return 0;
+}
+
+/* ---- create ---- */
+
+/* Removes the dirs one make_dir walk created, deepest first. */
+static void unmake(char **made, int n)
+{
+  while (n-- > 0) {
+    if (rmdir(made[n]) < 0 && errno != ENOENT)
+      kist_debug("cgroup: rmdir %s: %s", made[n], strerror(errno));
+    free(made[n]);
+  }
+}
+
+/* mkdir -p of d->rel, counting the components made; v1 cpuset dirs get
+ * cpus/mems on the way down. A concurrent delete can remove a shared parent
+ * (the "kist" dir) between two mkdir calls: walk again. On failure whatever
+ * this walk made is removed. */
+static int make_dir(struct kist_cg_dir *d, const struct kist_cg_plan *plan, kist_error_t *err)
+{
+  cleanup_free char *top =
+    d->hier[0] ? xasprintf("%s/%s", KIST_CG_ROOT, d->hier) : xstrdup(KIST_CG_ROOT);
+  bool cpuset = !d->v2 && (d->ctrls & KIST_CG_BIT(KIST_CG_CPUSET));
+  for (int attempt = 0;; attempt++) {
+    char *made[64];
+    int nmade = 0, e = 0;
+    const char *what = "open";
+    int pfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd < 0)
+      return kist_fail(err, errno, "open %s", top);
+    cleanup_free char *rel = xstrdup(d->rel);
+    cleanup_free char *cur = xstrdup(top);
+    char *save = NULL;
+    for (char *c = strtok_r(rel, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+      char *np = xasprintf("%s/%s", cur, c);
+      free(cur);
+      cur = np;
+      bool fresh = mkdirat(pfd, c, 0755) == 0;
+      if (!fresh && errno != EEXIST) {
+        e = errno;
+        what = "mkdir";
+        break;
+      }
+      if (fresh) {
+        if (nmade == (int)ARRAY_SIZE(made)) {
+          e = ENAMETOOLONG;
+          what = "mkdir";
+          break;
+        }
+        made[nmade++] = xstrdup(cur);
+      }
+      int fd = openat(pfd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) {
+        e = errno;
+        break;
+      }
+      close(pfd);
+      pfd = fd;
+      bool leaf = save == NULL || *save == '\0';
+      if (cpuset) {
+        cleanup_close int parent = openat(pfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = parent < 0 ? kist_fail(err, errno, "open %s/..", cur)
+                           : kist_cg_v1_init_cpuset(parent, pfd, cur, fresh, !(leaf && plan->cpus),
+                                                    !(leaf && plan->mems), err);
+        if (r < 0) {
+          e = -1;
+          break;
+        }
+      }
+    }
+    if (e == 0) {
+      if (d->fd >= 0)
+        close(d->fd);
+      d->fd = pfd;
+      d->created = nmade;
+      for (int i = 0; i < nmade; i++)
+        free(made[i]);
+      return 0;
+    }
+    close(pfd);
+    unmake(made, nmade);
+    if (e == ENOENT && attempt < 5)
+      continue;
+    if (e < 0)
+      return -1;
+    return kist_fail(err, e, "%s %s", what, cur);
+  }
+}
+
+static int apply_write(const struct kist_cgroup *cg, const struct kist_cg_dir *d,
+                       const struct kist_cg_write *w, const struct kist_cg_write *next,
+                       bool *used_next, kist_error_t *err)
+{
+  cleanup_free char *dp = kist_cg_dir_path(d);
+  const char *file = w->file, *value = w->value;
+  cleanup_close int fd = openat(d->fd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == ENOENT && w->alt_file) {
+    file = w->alt_file;
+    value = w->alt_value ? w->alt_value : w->value;
+    fd = openat(d->fd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  }
+  if (fd < 0 && errno == ENOENT) {
+    if (w->alt_file)
+      return kist_fail(err, 0, "%s: neither %s nor %s exists in %s (not supported by this kernel)",
+                       w->field, w->file, w->alt_file, dp);
+    return kist_fail(err, 0, "%s: %s/%s does not exist (not supported by this kernel)", w->field,
+                     dp, w->file);
+  }
+  if (fd < 0)
+    return kist_fail(err, errno, "%s: open %s/%s", w->field, dp, file);
+  if (write(fd, value, strlen(value)) >= 0)
+    return 0;
+  int e = errno;
+  if (e == EINVAL && (w->flags & KIST_CGW_SWAP_ORDER) && next && !*used_next) {
+    /* Lowering memory+swap below the current memory limit (a joined cgroup):
+     * the other order works. */
+    *used_next = true;
+    if (apply_write(cg, d, next, NULL, used_next, err) < 0)
+      return -1;
+    if (write(fd, value, strlen(value)) >= 0)
+      return 0;
+    e = errno;
+  }
+  if (e == EBUSY && strcmp(file, "memory.limit_in_bytes") == 0) {
+    cleanup_free char *usage = NULL;
+    kist_error_t ign = NULL;
+    if (kist_cg_read(d->fd, dp, "memory.usage_in_bytes", &usage, &ign) < 0)
+      kist_error_release(&ign);
+    return kist_fail(err, e,
+                     "%s: %s is below the memory already in use (%s bytes): write %s/%s: %s",
+                     w->field, value, usage ? usage : "?", dp, file, value);
+  }
+  cleanup_free char *hint = NULL;
+  if ((e == EINVAL || e == ERANGE) &&
+      (strcmp(file, "cpuset.cpus") == 0 || strcmp(file, "cpuset.mems") == 0)) {
+    cleanup_free char *pp = xasprintf("../%s", file), *parent = NULL;
+    kist_error_t ign = NULL;
+    if (kist_cg_read(d->fd, dp, pp, &parent, &ign) < 0)
+      kist_error_release(&ign);
+    hint = xasprintf("the parent cgroup allows \"%s\"", parent ? parent : "?");
+  } else if (e == EINVAL && strcmp(file, "cpu.rt_runtime_us") == 0) {
+    hint = xstrdup("the parent cgroup's cpu.rt_runtime_us must cover it");
+  }
+  if (hint)
+    return kist_fail_take(
+      err, e,
+      xasprintf("%s: write %s/%s: %s: %s (%s)", w->field, dp, file, value, strerror(e), hint));
+  return kist_fail(err, e, "%s: write %s/%s: %s", w->field, dp, file, value);
+}
+
+static int apply_plan(const struct kist_cgroup *cg, const int *dir_of, const struct kist_cg_plan *p,
+                      kist_error_t *err)
+{
+  const struct kist_cg_layout *lay = kist_cg_layout();
+  for (size_t i = 0; i < p->n; i++) {
+    const struct kist_cg_write *w = &p->w[i];
+    int h = lay->where[w->ctrl];
+    if (h < 0 || dir_of[h] < 0)
+      return kist_fail(err, 0, "%s: no cgroup directory for the %s controller", w->field,
+                       kist_cg_ctrl_v1_name(w->ctrl));
+    const struct kist_cg_write *next = i + 1 < p->n ? &p->w[i + 1] : NULL;
+    bool used_next = false;
+    if (apply_write(cg, &cg->d[dir_of[h]], w, next, &used_next, err) < 0)
+      return -1;
+    if (used_next)
+      i++;
+  }
+  return 0;
+}
+
+static const struct kist_cg_dir *main_dir(const struct kist_cgroup *cg)
+{
+  if (cg->mode == KIST_CGROUP_V2)
+    return kist_cg_find_v2(cg);
+  const struct kist_cg_dir *d = kist_cg_find(cg, KIST_CG_PIDS);
+  if (d == NULL)
+    d = kist_cg_find(cg, KIST_CG_FREEZER);
+  if (d == NULL)
+    d = kist_cg_find(cg, KIST_CG_MEMORY);
+  return d ? d : (cg->n ? &cg->d[0] : NULL);
+}
+
+int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci_config *cfg,
+                       struct kist_cgroup **out, kist_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  int keep;
+  if (placement(ctx, id, cfg, true, &path, &keep, err) < 0)
+    return -1;
+  const struct kist_cg_layout *lay = kist_cg_layout();
+  struct kist_cg_plan plan;
+  if (kist_resources_plan(lay, cfg ? cfg->linux : NULL, true, &plan, err) < 0)
+    return -1;
+  if (lay->n == 0) {
+    bool any = plan.n > 0;
+    kist_resources_plan_free(&plan);
+    if (any)
+      return kist_fail(err, 0, "linux.resources: no cgroup hierarchy is mounted under %s",
+                       KIST_CG_ROOT);
+    return kist_fail(err, 0, "no cgroup hierarchy is mounted under %s", KIST_CG_ROOT);
+  }
+
+  struct kist_cgroup *cg = xzalloc(sizeof *cg);
+  cg->mode = lay->mode;
+  int dir_of[KIST_CG_MAX_HIER];
+  int ret = 0;
+  for (size_t i = 0; i < lay->n && ret == 0; i++) {
+    const struct kist_cg_hier *h = &lay->h[i];
+    dir_of[i] = -1;
+    struct kist_cg_dir *d = &cg->d[cg->n];
+    *d = (struct kist_cg_dir){.v2 = h->v2, .ctrls = h->ctrls, .fd = -1};
+    snprintf(d->hier, sizeof d->hier, "%s", h->name);
+    if (path[0] == '/') {
+      d->rel = xstrdup(path);
+    } else {
+      cleanup_free char *own = NULL;
+      if (own_cgroup(h, &own, err) < 0) {
+        ret = -1;
+        break;
+      }
+      d->rel = xasprintf("%s/%s", strcmp(own, "/") == 0 ? "" : own, path);
+    }
+    cg->n++;
+    if (make_dir(d, &plan, err) < 0) {
+      int e = kist_error_errno(*err);
+      bool hier_used = false;
+      for (size_t k = 0; k < plan.n; k++)
+        hier_used |= lay->where[plan.w[k].ctrl] == (int)i;
+      if (rootless(ctx) && !hier_used && (e == EACCES || e == EPERM || e == EROFS)) {
+        /* Rootless without limits for this hierarchy: run without it. */
+        kist_debug("cgroup: rootless, skipping %s: %s", h->name, kist_error_message(*err));
+        kist_error_release(err);
+        cg->n--;
+        free(d->rel);
+        continue;
+      }
+      ret = -1;
+      break;
+    }
+    if (d->created > 0 && d->created < 1 + keep) {
+      /* The default "kist" parent is ours even when another container made it. */
+      int comps = 0;
+      for (const char *s = d->rel; *s; s++)
+        comps += *s == '/';
+      d->created = 1 + keep < comps ? 1 + keep : comps;
+    }
+    dir_of[i] = (int)(cg->n - 1);
+  }
+
+  if (ret == 0) {
+    const struct kist_cg_dir *v2 = kist_cg_find_v2(cg);
+    /* Pure v2: every available controller, so later updates and stats work;
+     * hybrid: only what the config writes there. */
+    uint32_t want = v2 && cg->mode == KIST_CGROUP_V2 ? v2->ctrls : 0;
+    if (v2 && (want | plan.v2_ctrls) && kist_cg_v2_enable(v2, want, plan.v2_ctrls, err) < 0)
+      ret = -1;
+  }
+  if (ret == 0)
+    ret = apply_plan(cg, dir_of, &plan, err);
+  kist_resources_plan_free(&plan);
+
+  if (ret < 0) {
+    kist_error_t ign = NULL;
+    if (kist_cgroup_destroy(cg, &ign) < 0) {
+      kist_debug("cgroup: cleanup after a failed create: %s", kist_error_message(ign));
+      kist_error_release(&ign);
+    }
+    kist_cgroup_free(cg);
+    return -1;
+  }
+  cg->owned = cg->n > 0;
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->d[i].created == 0)
+      cg->owned = false;
+  const struct kist_cg_dir *m = main_dir(cg);
+  cg->path = xstrdup(m ? m->rel : path);
+  if (!cg->owned)
+    kist_debug("cgroup: %s existed: joined (never signalled or removed by kist)", cg->path);
+  *out = cg;
+  return 0;
+}
+
+int kist_cgroup_v2_fd(const struct kist_cgroup *cg)
+{
+  if (cg == NULL || cg->mode != KIST_CGROUP_V2)
+    return -1;
+  const struct kist_cg_dir *d = kist_cg_find_v2(cg);
+  return d ? d->fd : -1;
+}
+
+int kist_cgroup_enter(const struct kist_cgroup *cg, pid_t pid, kist_error_t *err)
+{
+  char buf[24];
+  snprintf(buf, sizeof buf, "%d", (int)pid);
+  for (size_t i = 0; i < cg->n; i++) {
+    cleanup_close int fd = kist_cg_dir_open(&cg->d[i], err);
+    if (fd < 0)
+      return -1;
+    cleanup_free char *dp = kist_cg_dir_path(&cg->d[i]);
+    if (kist_cg_write(fd, dp, "cgroup.procs", buf, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* ---- state ---- */
+
+static const char *mode_name(enum kist_cgroup_mode m)
+{
+  return m == KIST_CGROUP_V2 ? "v2" : m == KIST_CGROUP_HYBRID ? "hybrid" : "v1";
+}
+
+int kist_cgroup_save(const struct kist_cgroup *cg, int state_dirfd, kist_error_t *err)
+{
+  size_t cap = 256, len = 0;
+  char *buf = xmalloc(cap);
+  FILE *f = open_memstream(&buf, &len);
+  if (f == NULL) {
+    free(buf);
+    return kist_fail(err, errno, "open_memstream");
+  }
+  fprintf(f, "kist-cgroup 1\nmode %s\nowned %d\npath %s\n", mode_name(cg->mode), cg->owned,
+          cg->path);
+  for (size_t i = 0; i < cg->n; i++)
+    fprintf(f, "dir %d %d %" PRIu32 " %s %s\n", cg->d[i].created, cg->d[i].v2, cg->d[i].ctrls,
+            cg->d[i].hier[0] ? cg->d[i].hier : "-", cg->d[i].rel);
+  fclose(f);
+  int r = write_file_atomic_at(state_dirfd, "cgroup", buf, len, 0600, err);
+  free(buf);
+  return r;
+}
+
+static int parse_state(char *s, struct kist_cgroup *cg)
+{
+  char *save = NULL;
+  char *l = strtok_r(s, "\n", &save);
+  if (l == NULL || strcmp(l, "kist-cgroup 1") != 0)
+    return -1;
+  while ((l = strtok_r(NULL, "\n", &save)) != NULL) {
+    if (str_has_prefix(l, "mode ")) {
+      cg->mode = strcmp(l + 5, "v2") == 0       ? KIST_CGROUP_V2
+                 : strcmp(l + 5, "hybrid") == 0 ? KIST_CGROUP_HYBRID
+                                                : KIST_CGROUP_V1;
+    } else if (str_has_prefix(l, "owned ")) {
+      cg->owned = strcmp(l + 6, "1") == 0;
+    } else if (str_has_prefix(l, "path ")) {
+      free(cg->path);
+      cg->path = xstrdup(l + 5);
+    } else if (str_has_prefix(l, "dir ")) {
+      if (cg->n >= KIST_CG_MAX_HIER)
+        return -1;
+      struct kist_cg_dir *d = &cg->d[cg->n];
+      int created, v2, off = 0;
+      unsigned ctrls;
+      char hier[64];
+      if (sscanf(l + 4, "%d %d %u %63s %n", &created, &v2, &ctrls, hier, &off) != 4 || off == 0 ||
+          l[4 + off] != '/')
+        return -1;
+      *d = (struct kist_cg_dir){.created = created, .v2 = v2, .ctrls = ctrls, .fd = -1};
+      snprintf(d->hier, sizeof d->hier, "%s", strcmp(hier, "-") == 0 ? "" : hier);
+      if (strstr(d->hier, "..") || strchr(d->hier, '/'))
+        return -1;
+      d->rel = xstrdup(l + 4 + off);
+      cg->n++;
+    }
+  }
+  return cg->path ? 0 : -1;
+}
+
+int kist_cgroup_load(const struct kist_context *ctx, int state_dirfd, struct kist_cgroup **out,
+                     kist_error_t *err)
+{
+  (void)ctx;
+  *out = NULL;
+  cleanup_free char *s = NULL;
+  cleanup_close int fd = openat(state_dirfd, "cgroup", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : kist_fail(err, errno, "open cgroup state");
+  if (read_all_fd(fd, "cgroup state", &s, NULL, err) < 0)
+    return -1;
+  struct kist_cgroup *cg = xzalloc(sizeof *cg);
+  if (parse_state(s, cg) < 0) {
+    kist_cgroup_free(cg);
+    return kist_fail(err, 0, "cgroup state file is corrupt");
+  }
+  *out = cg;
+  return 0;
+}
+
+const char *kist_cgroup_path(const struct kist_cgroup *cg)
+{
+  return cg->path;
+}
+
+/* ---- processes ---- */
+
+int kist_cgroup_pids(const struct kist_cgroup *cg, pid_t **pids, size_t *n, kist_error_t *err)
+{
+  *pids = NULL;
+  *n = 0;
+  const struct kist_cg_dir *d = main_dir(cg);
+  if (d == NULL)
+    return 0;
+  cleanup_free char *dp = kist_cg_dir_path(d);
+  return kist_cg_read_pids(dp, true, pids, n, err);
+}
+
+bool kist_cgroup_is_empty(const struct kist_cgroup *cg)
+{
+  const struct kist_cg_dir *d = main_dir(cg);
+  if (d == NULL)
+    return true;
+  if (d->v2)
+    return kist_cg_v2_is_empty(d);
+  pid_t *pids = NULL;
+  size_t n = 0;
+  kist_error_t err = NULL;
+  cleanup_free char *dp = kist_cg_dir_path(d);
+  if (kist_cg_read_pids(dp, true, &pids, &n, &err) < 0) {
+    bool gone = kist_error_errno(err) == ENOENT;
+    kist_error_release(&err);
+    return gone;
+  }
+  free(pids);
+  return n == 0;
+}
+
+int kist_cgroup_kill(const struct kist_cgroup *cg, int sig, kist_error_t *err)
+{
+  /* Safety: only a cgroup kist made, in every hierarchy, and never a root. */
+  if (!cg->owned || cg->n == 0)
+    return kist_fail(err, EPERM,
+                     "cgroup %s was not created by kist (joined): refusing to signal its processes",
+                     cg->path);
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->d[i].created <= 0 || strcmp(cg->d[i].rel, "/") == 0 || cg->d[i].rel[0] != '/')
+      return kist_fail(err, EPERM, "cgroup %s: refusing to signal a cgroup kist did not create",
+                       cg->d[i].rel);
+  if (cg->mode == KIST_CGROUP_V2)
+    return kist_cg_v2_kill(cg, sig, err);
+  return kist_cg_v1_kill(cg, sig, err);
+}
+
+/* ---- freezer ---- */
+
+int kist_cgroup_freeze(const struct kist_cgroup *cg, kist_error_t *err)
+{
+  const struct kist_cg_dir *f = kist_cg_find(cg, KIST_CG_FREEZER);
+  if (f && !f->v2)
+    return kist_cg_v1_set_frozen(f, true, err);
+  if ((f = kist_cg_find_v2(cg)) != NULL)
+    return kist_cg_v2_set_frozen(f, true, err);
+  return kist_fail(err, ENOTSUP, "cgroup %s: no freezer (no v1 freezer hierarchy, no cgroup v2)",
+                   cg->path);
+}
+
+int kist_cgroup_thaw(const struct kist_cgroup *cg, kist_error_t *err)
+{
+  const struct kist_cg_dir *f = kist_cg_find(cg, KIST_CG_FREEZER);
+  if (f && !f->v2)
+    return kist_cg_v1_set_frozen(f, false, err);
+  if ((f = kist_cg_find_v2(cg)) != NULL)
+    return kist_cg_v2_set_frozen(f, false, err);
+  return kist_fail(err, ENOTSUP, "cgroup %s: no freezer (no v1 freezer hierarchy, no cgroup v2)",
+                   cg->path);
+}
+
+bool kist_cgroup_is_frozen(const struct kist_cgroup *cg)
+{
+  const struct kist_cg_dir *f = kist_cg_find(cg, KIST_CG_FREEZER);
+  if (f && !f->v2)
+    return kist_cg_v1_is_frozen(f);
+  if ((f = kist_cg_find_v2(cg)) != NULL)
+    return kist_cg_v2_is_frozen(f);
+  return false;
+}
+
+/* ---- destroy ---- */
+
+static long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* rmdir of a container cgroup and the sub-cgroups its processes made,
+ * deepest first; EBUSY (processes still exiting) is retried until deadline.
+ * Only directories are removed: cgroupfs has no other entries to delete. */
+static int rmdir_tree(const char *path, long deadline, int depth, kist_error_t *err)
+{
+  DIR *d = opendir(path);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : kist_fail(err, errno, "open %s", path);
+  struct dirent *de;
+  int ret = 0;
+  while (depth < 32 && (de = readdir(d)) != NULL) {
+    if (de->d_type != DT_DIR || de->d_name[0] == '.')
+      continue;
+    cleanup_free char *sub = xasprintf("%s/%s", path, de->d_name);
+    if (rmdir_tree(sub, deadline, depth + 1, err) < 0)
+      ret = -1;
+  }
+  closedir(d);
+  if (ret < 0)
+    return -1;
+  for (;;) {
+    if (rmdir(path) == 0 || errno == ENOENT)
+      return 0;
+    if (errno != EBUSY || now_ms() > deadline)
+      return kist_fail(err, errno, "rmdir %s", path);
+    kist_cg_sleep_ms(10);
+  }
+}
+
+int kist_cgroup_destroy(const struct kist_cgroup *cg, kist_error_t *err)
+{
+  long deadline = now_ms() + 3000;
+  int ret = 0;
+  for (size_t i = 0; i < cg->n; i++) {
+    const struct kist_cg_dir *d = &cg->d[i];
+    if (d->created <= 0 || strcmp(d->rel, "/") == 0)
+      continue; /* joined: not ours */
+    cleanup_free char *p = kist_cg_dir_path(d);
+    if (rmdir_tree(p, deadline, 0, err) < 0) {
+      ret = -1;
+      continue;
+    }
+    /* Parents kist made: only when empty (another container may use them). */
+    for (int k = 1; k < d->created; k++) {
+      char *slash = strrchr(p, '/');
+      if (slash == NULL)
+        break;
+      *slash = '\0';
+      if (rmdir(p) < 0) {
+        if (errno != EBUSY && errno != ENOTEMPTY && errno != ENOENT)
+          kist_debug("cgroup: rmdir %s: %s", p, strerror(errno));
+        break;
+      }
+    }
+  }
+  return ret;
+}
+
+void kist_cgroup_free(struct kist_cgroup *cg)
+{
+  if (cg == NULL)
+    return;
+  for (size_t i = 0; i < cg->n; i++) {
+    free(cg->d[i].rel);
+    if (cg->d[i].fd >= 0)
+      close(cg->d[i].fd);
+  }
+  free(cg->path);
+  free(cg);
+}

@@ -1,0 +1,1039 @@
+/* The lifecycle, the parent's side. create = validate everything, make the
+ * state dir and cgroup, clone the init (init.c) into its namespaces and
+ * cgroup, answer its requests over the sync socket, write the state. Any
+ * failure tears down all of it and reports one line.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "container.h"
+#include "devices.h"
+#include "hooks.h"
+#include "init.h"
+#include "log.h"
+#include "lsm.h"
+#include "masks.h"
+#include "mounts.h"
+#include "namespaces.h"
+#include "process.h"
+#include "seccomp.h"
+#include "sync.h"
+#include "terminal.h"
+#include "util.h"
+
+#define START_SOCKET "start.sock"
+#define CONFIG_COPY  "config.json"
+
+/* ---- small helpers ---- */
+
+static int signal_pid(int pidfd, pid_t pid, int sig)
+{
+  if (pidfd >= 0) {
+    if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0)
+      return 0;
+    if (errno != ENOSYS)
+      return -1;
+  }
+  return kill(pid, sig);
+}
+
+/* A unix socket address for <dir>/<name>; long state roots go through
+ * /proc/self/fd/N since sun_path holds only 108 bytes. */
+static socklen_t socket_addr(const char *dir, int dirfd, const char *name, struct sockaddr_un *sa)
+{
+  memset(sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  int n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s/%s", dir, name);
+  if (n < 0 || (size_t)n >= sizeof sa->sun_path)
+    snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", dirfd, name);
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sa->sun_path) + 1);
+}
+
+static char *abs_path(const char *path, const char *what, kist_error_t *err)
+{
+  char *p = realpath(path, NULL);
+  if (p == NULL)
+    kist_fail(err, errno, "%s %s", what, path);
+  return p;
+}
+
+static unsigned state_flags(const oci_config *cfg)
+{
+  unsigned f = 0;
+  if (cfg->hooks && cfg->hooks->poststart_len > 0)
+    f |= KIST_STATE_POSTSTART;
+  if (cfg->hooks && cfg->hooks->poststop_len > 0)
+    f |= KIST_STATE_POSTSTOP;
+  return f;
+}
+
+/* ---- create ---- */
+
+struct creation {
+  const struct kist_context *ctx;
+  const char *id;
+  const struct kist_create_opts *o;
+  oci_config *cfg;
+  char *bundle, *rootfs, *dir;
+  char *config_raw;
+  size_t config_len;
+  struct kist_ns_plan ns;
+  struct kist_seccomp *seccomp;
+  int console_fd;
+  int pidfile_dirfd;
+  char *pidfile_base;
+  int rootfd, dirfd;
+  struct kist_cgroup *cg;
+  int sync_fd;
+  pid_t pid, helper;
+  int pidfd;
+  bool relay_tty; /* run in the foreground relays the terminal itself */
+  struct kist_state st;
+};
+
+static void creation_init(struct creation *c, const struct kist_context *ctx, const char *id,
+                          const struct kist_create_opts *o)
+{
+  memset(c, 0, sizeof *c);
+  c->ctx = ctx;
+  c->id = id;
+  c->o = o;
+  c->console_fd = c->pidfile_dirfd = c->rootfd = c->dirfd = c->sync_fd = c->pidfd = -1;
+  for (int k = 0; k < KIST_NS_COUNT; k++)
+    c->ns.join_fd[k] = -1;
+}
+
+static void creation_free(struct creation *c)
+{
+  if (c->cfg)
+    free_oci_config(c->cfg);
+  free(c->bundle);
+  free(c->rootfs);
+  free(c->dir);
+  free(c->config_raw);
+  free(c->pidfile_base);
+  kist_ns_plan_release(&c->ns);
+  if (c->seccomp)
+    kist_seccomp_free(c->seccomp);
+  if (c->cg)
+    kist_cgroup_free(c->cg);
+  int fds[] = {c->console_fd, c->pidfile_dirfd, c->rootfd, c->dirfd, c->sync_fd, c->pidfd};
+  for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+    if (fds[i] >= 0)
+      close(fds[i]);
+  kist_state_clear(&c->st);
+}
+
+/* Undoes a failed create: the init, its cgroup, the state dir. */
+static void creation_teardown(struct creation *c)
+{
+  if (c->pid > 0) {
+    signal_pid(c->pidfd, c->pid, SIGKILL);
+    while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
+  if (c->helper > 0) {
+    kill(c->helper, SIGKILL);
+    while (waitpid(c->helper, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
+  kist_error_t e2 = NULL;
+  if (c->cg) {
+    /* createContainer hooks may have left processes behind. */
+    if (!kist_cgroup_is_empty(c->cg))
+      (void)kist_cgroup_kill(c->cg, SIGKILL, &e2);
+    kist_error_release(&e2);
+    if (kist_cgroup_destroy(c->cg, &e2) < 0)
+      kist_log_error_release(&e2);
+  }
+  if (c->dirfd >= 0 && kist_state_remove(c->rootfd, c->id, &e2) < 0)
+    kist_log_error_release(&e2);
+}
+
+/* Everything that can be checked before anything exists. */
+static int creation_prepare(struct creation *c, bool foreground, kist_error_t *err)
+{
+  const struct kist_create_opts *o = c->o;
+  if (kist_id_validate(c->id, err) < 0)
+    return -1;
+  if (o->preserve_fds < 0)
+    return kist_fail(err, EINVAL, "--preserve-fds: must not be negative");
+  c->rootfd = kist_state_root_open(c->ctx->root, true, err);
+  if (c->rootfd < 0)
+    return -1;
+  struct stat sb;
+  if (fstatat(c->rootfd, c->id, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+    return kist_fail(err, 0, "container %s already exists", c->id);
+  c->bundle = abs_path(o->bundle ? o->bundle : ".", "bundle", err);
+  if (c->bundle == NULL)
+    return -1;
+  if (kist_config_load(c->bundle, &c->cfg, err) < 0)
+    return -1;
+  cleanup_close int bfd = open(c->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (bfd < 0 || read_file_at(bfd, "config.json", &c->config_raw, &c->config_len, err) < 0)
+    return bfd < 0 ? kist_fail(err, errno, "bundle %s", c->bundle) : -1;
+
+  const oci_config *cfg = c->cfg;
+  if (kist_mounts_validate(cfg, err) < 0)
+    return -1;
+  cleanup_free char *rp = cfg->root->path[0] == '/'
+                            ? xstrdup(cfg->root->path)
+                            : xasprintf("%s/%s", c->bundle, cfg->root->path);
+  c->rootfs = abs_path(rp, "root.path:", err);
+  if (c->rootfs == NULL)
+    return -1;
+  if (stat(c->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
+    return kist_fail(err, ENOTDIR, "root.path: %s", c->rootfs);
+  if (kist_ns_plan(cfg, &c->ns, err) < 0)
+    return -1;
+  if (!(c->ns.new_flags & CLONE_NEWNS) && cfg->mounts_len > 0)
+    return kist_fail(err, EINVAL, "mounts: need a new mount namespace (linux.namespaces has none)");
+  if (kist_devices_validate(cfg, err) < 0 || kist_masks_validate(cfg, err) < 0)
+    return -1;
+  if (kist_process_validate(cfg, err) < 0)
+    return -1;
+  if (kist_cgroup_validate(c->ctx, c->id, cfg, err) < 0)
+    return -1;
+  if (kist_lsm_validate(cfg, err) < 0)
+    return -1;
+  if (kist_seccomp_prepare(cfg, &c->seccomp, err) < 0)
+    return -1;
+
+  bool tty = cfg->process && cfg->process->terminal_present && cfg->process->terminal;
+  if (tty && o->console_socket == NULL) {
+    if (!foreground)
+      return kist_fail(err, EINVAL,
+                       "process.terminal is true: --console-socket is required to receive it");
+    c->relay_tty = true;
+  }
+  if (tty && o->console_socket) {
+    c->console_fd = kist_console_socket_connect(o->console_socket, err);
+    if (c->console_fd < 0)
+      return -1;
+  }
+  if (o->pid_file) {
+    cleanup_free char *d = xstrdup(o->pid_file);
+    char *slash = strrchr(d, '/');
+    const char *dir = ".";
+    if (slash) {
+      *slash = '\0';
+      dir = d[0] ? d : "/";
+      c->pidfile_base = xstrdup(slash + 1);
+    } else {
+      c->pidfile_base = xstrdup(o->pid_file);
+    }
+    c->pidfile_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (c->pidfile_dirfd < 0)
+      return kist_fail(err, errno, "--pid-file %s: directory %s", o->pid_file, dir);
+    if (c->pidfile_base[0] == '\0')
+      return kist_fail(err, EISDIR, "--pid-file %s", o->pid_file);
+  }
+  return 0;
+}
+
+static int clone_init(struct creation *c, int flags, int cgfd)
+{
+  struct clone_args ca = {
+    .flags = (uint64_t)flags | CLONE_PIDFD | (cgfd >= 0 ? CLONE_INTO_CGROUP : 0),
+    .pidfd = (uint64_t)(uintptr_t)&c->pidfd,
+    .exit_signal = SIGCHLD,
+    .cgroup = cgfd >= 0 ? (uint64_t)cgfd : 0,
+  };
+  long pid = syscall(SYS_clone3, &ca, sizeof ca);
+  if (pid < 0 && errno == ENOSYS) {
+    c->pidfd = -1;
+    pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
+  }
+  return (int)pid;
+}
+
+static int write_pid_file(struct creation *c, kist_error_t *err)
+{
+  if (c->pidfile_dirfd < 0)
+    return 0;
+  char buf[16];
+  int n = snprintf(buf, sizeof buf, "%d", (int)c->pid);
+  if (write_file_atomic_at(c->pidfile_dirfd, c->pidfile_base, buf, (size_t)n, 0644, err) < 0)
+    return -1;
+  return 0;
+}
+
+static void fill_state(struct creation *c, enum kist_status status)
+{
+  struct kist_state *st = &c->st;
+  st->id = xstrdup(c->id);
+  st->bundle = xstrdup(c->bundle);
+  st->rootfs = xstrdup(c->rootfs);
+  st->created = rfc3339_now();
+  st->pid = c->pid;
+  st->owner = geteuid();
+  st->status = status;
+  st->flags = state_flags(c->cfg);
+  const oci_map_string_string *a = c->cfg->annotations;
+  if (a && a->len > 0) {
+    st->ann_keys = xcalloc(a->len + 1, sizeof(char *));
+    st->ann_values = xcalloc(a->len + 1, sizeof(char *));
+    for (size_t i = 0; i < a->len; i++) {
+      st->ann_keys[i] = xstrdup(a->keys[i]);
+      st->ann_values[i] = xstrdup(a->values[i]);
+    }
+    st->ann_len = a->len;
+  }
+}
+
+static int run_create_hooks(struct creation *c, kist_error_t *err)
+{
+  const oci_config_hooks *h = c->cfg->hooks;
+  cleanup_free char *json = kist_state_json(&c->st, KIST_STATUS_CREATING, true);
+  if (h->prestart_len > 0 &&
+      kist_hooks_run(h->prestart, h->prestart_len, "prestart", json, err) < 0)
+    return -1;
+  if (h->create_runtime_len > 0 &&
+      kist_hooks_run(h->create_runtime, h->create_runtime_len, "createRuntime", json, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Serves the init until it is ready. */
+static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
+{
+  char buf[KIST_SYNC_BUFSIZE];
+  for (;;) {
+    struct kist_sync_msg m;
+    if (kist_sync_recv(c->sync_fd, &m, buf, sizeof buf, NULL, 0, err) < 0)
+      return -1;
+    switch (m.type) {
+    case KIST_SYNC_USERNS:
+      if (kist_ns_write_id_maps(c->pid, c->cfg, err) < 0 ||
+          kist_sync_send(c->sync_fd, KIST_SYNC_USERNS_DONE, 0, NULL, -1, err) < 0)
+        return -1;
+      break;
+    case KIST_SYNC_PID:
+      /* The first child forked the real init (as our child) and exits. */
+      c->helper = c->pid;
+      c->pid = m.value;
+      while (waitpid(c->helper, NULL, 0) < 0 && errno == EINTR)
+        ;
+      c->helper = 0;
+      if (c->pidfd >= 0)
+        close(c->pidfd);
+      c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+      if (kist_sync_send(c->sync_fd, KIST_SYNC_GO, c->pid, NULL, -1, err) < 0)
+        return -1;
+      break;
+    case KIST_SYNC_HOOKS:
+      c->st.pid = c->pid;
+      if (run_create_hooks(c, err) < 0 ||
+          kist_sync_send(c->sync_fd, KIST_SYNC_HOOKS_DONE, 0, NULL, -1, err) < 0)
+        return -1;
+      break;
+    case KIST_SYNC_READY:
+      return 0;
+    case KIST_SYNC_ERROR:
+      if (exit_code)
+        *exit_code = m.value;
+      if (err && *err == NULL)
+        *err = kist_error_new(m.errnum, m.text ? m.text : "the container's init failed");
+      return -1;
+    default:
+      return kist_fail(err, EPROTO, "sync: unexpected message %u from the init", m.type);
+    }
+  }
+}
+
+static int creation_spawn(struct creation *c, bool start_now, int *exit_code, kist_error_t *err)
+{
+  const oci_config *cfg = c->cfg;
+  c->dirfd = kist_state_dir_create(c->rootfd, c->id, err);
+  if (c->dirfd < 0)
+    return -1;
+  c->dir = xasprintf("%s/%s", c->ctx->root, c->id);
+  cleanup_close int lfd = -1;
+  cleanup_close int child_end = -1;
+  int sp[2];
+
+  /* The config as it is now: later edits of the bundle must not matter. */
+  {
+    cleanup_close int fd =
+      openat(c->dirfd, CONFIG_COPY, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || write_all(fd, c->config_raw, c->config_len) < 0) {
+      kist_fail(err, errno, "save the config of %s", c->id);
+      goto fail;
+    }
+  }
+  if (kist_cgroup_create(c->ctx, c->id, cfg, &c->cg, err) < 0)
+    goto fail;
+  if (kist_cgroup_save(c->cg, c->dirfd, err) < 0)
+    goto fail;
+  if (!start_now) {
+    struct sockaddr_un sa;
+    socklen_t len = socket_addr(c->dir, c->dirfd, START_SOCKET, &sa);
+    lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, len) < 0 || listen(lfd, 4) < 0) {
+      kist_fail(err, errno, "start socket of %s", c->id);
+      goto fail;
+    }
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+    kist_fail(err, errno, "socketpair");
+    goto fail;
+  }
+  c->sync_fd = sp[0];
+  child_end = sp[1];
+
+  /* Fast path: clone makes every namespace at once. Joins (and time
+   * namespaces, whose offsets must be set before anyone enters) need the
+   * init to do it step by step. A cgroup namespace is made at clone only
+   * when clone also places the init in its cgroup. */
+  int cgfd = kist_cgroup_v2_fd(c->cg);
+  bool slow = c->ns.joins || (c->ns.new_flags & CLONE_NEWTIME);
+  int flags = slow ? 0 : c->ns.new_flags;
+  if (cgfd < 0)
+    flags &= ~CLONE_NEWCGROUP;
+  struct kist_init_args args = {
+    .ctx = c->ctx,
+    .id = c->id,
+    .cfg = cfg,
+    .bundle = c->bundle,
+    .rootfs = c->rootfs,
+    .sync_fd = child_end,
+    .listen_fd = lfd,
+    .console_fd = c->console_fd,
+    .preserve_fds = c->o->preserve_fds,
+    .no_pivot = c->o->no_pivot,
+    .no_new_keyring = c->o->no_new_keyring,
+    .ns = &c->ns,
+    .clone_flags = flags,
+    .slow_path = slow,
+    .seccomp = c->seccomp,
+  };
+  fflush(stdout);
+  fflush(stderr);
+  int pid = clone_init(c, flags, cgfd);
+  if (pid < 0 && cgfd >= 0 && errno != ENOSYS) {
+    /* e.g. a cgroup that does not accept CLONE_INTO_CGROUP: enter later. */
+    cgfd = -1;
+    args.clone_flags = flags &= ~CLONE_NEWCGROUP;
+    pid = clone_init(c, flags, -1);
+  }
+  if (pid < 0) {
+    kist_fail(err, errno, "clone the container's init");
+    goto fail;
+  }
+  if (pid == 0) {
+    args.into_cgroup = cgfd >= 0;
+    kist_init_main(&args);
+  }
+  c->pid = pid;
+  close(steal_fd(&child_end));
+  if (lfd >= 0)
+    close(steal_fd(&lfd));
+
+  if (!slow && (flags & CLONE_NEWUSER) && kist_ns_write_id_maps(pid, cfg, err) < 0)
+    goto fail;
+  if (cgfd < 0 && kist_cgroup_enter(c->cg, pid, err) < 0)
+    goto fail;
+  fill_state(c, start_now ? KIST_STATUS_RUNNING : KIST_STATUS_CREATED);
+  if (kist_sync_send(c->sync_fd, KIST_SYNC_GO, pid, NULL, -1, err) < 0)
+    goto fail;
+  if (creation_talk(c, exit_code, err) < 0)
+    goto fail;
+
+  c->st.pid = c->pid;
+  if (kist_proc_stat(c->pid, NULL, &c->st.starttime) < 0) {
+    kist_fail(err, errno, "read the start time of the init (pid %d)", (int)c->pid);
+    goto fail;
+  }
+  if (kist_state_save(c->dirfd, &c->st, err) < 0 || write_pid_file(c, err) < 0)
+    goto fail;
+  if (kist_sync_send(c->sync_fd, KIST_SYNC_DONE, start_now, NULL, -1, err) < 0)
+    goto fail;
+  return 0;
+
+fail:
+  creation_teardown(c);
+  return -1;
+}
+
+int kist_container_create(const struct kist_context *ctx, const char *id,
+                          const struct kist_create_opts *o, kist_error_t *err)
+{
+  struct creation c;
+  creation_init(&c, ctx, id, o);
+  int r = creation_prepare(&c, false, err);
+  if (r == 0)
+    r = creation_spawn(&c, false, NULL, err);
+  creation_free(&c);
+  return r;
+}
+
+/* ---- open / load ---- */
+
+int kist_container_open(const struct kist_context *ctx, const char *id, int lock_op,
+                        struct kist_container **out, kist_error_t *err)
+{
+  if (kist_id_validate(id, err) < 0)
+    return -1;
+  int rootfd = kist_state_root_open(ctx->root, false, err);
+  if (rootfd < 0) {
+    if (errno == ENOENT) {
+      kist_error_release(err);
+      return kist_fail(err, ENOENT, "container %s does not exist", id);
+    }
+    return -1;
+  }
+  int dirfd = kist_state_dir_open(rootfd, id, lock_op, err);
+  if (dirfd < 0) {
+    close(rootfd);
+    return -1;
+  }
+  struct kist_container *c = xzalloc(sizeof *c);
+  c->ctx = ctx;
+  c->rootfd = rootfd;
+  c->dirfd = dirfd;
+  c->dir = xasprintf("%s/%s", ctx->root, id);
+  if (kist_state_load(dirfd, id, &c->st, err) < 0) {
+    kist_container_close(c);
+    return -1;
+  }
+  if (c->st.status == KIST_STATUS_CREATING && lock_op == LOCK_EX)
+    c->st.status = KIST_STATUS_STOPPED; /* we hold the lock: no create is running */
+  else
+    kist_state_refresh(ctx, dirfd, &c->st);
+  *out = c;
+  return 0;
+}
+
+int kist_container_config(struct kist_container *c, const oci_config **cfg, kist_error_t *err)
+{
+  if (c->cfg == NULL && kist_config_load(c->dir, &c->cfg, err) < 0)
+    return -1;
+  *cfg = c->cfg;
+  return 0;
+}
+
+int kist_container_cgroup(struct kist_container *c, struct kist_cgroup **cg, kist_error_t *err)
+{
+  if (c->cg == NULL && kist_cgroup_load(c->ctx, c->dirfd, &c->cg, err) < 0)
+    return -1;
+  *cg = c->cg;
+  return 0;
+}
+
+int kist_container_pidfd(struct kist_container *c, kist_error_t *err)
+{
+  return kist_state_pidfd(&c->st, err);
+}
+
+void kist_container_close(struct kist_container *c)
+{
+  if (c == NULL)
+    return;
+  if (c->cfg)
+    free_oci_config(c->cfg);
+  if (c->cg)
+    kist_cgroup_free(c->cg);
+  if (c->dirfd >= 0)
+    close(c->dirfd);
+  if (c->rootfd >= 0)
+    close(c->rootfd);
+  free(c->dir);
+  kist_state_clear(&c->st);
+  free(c);
+}
+
+/* ---- start ---- */
+
+/* Kills every process of the container: cgroup-wide when possible. */
+static int kill_all(struct kist_container *c, int sig, kist_error_t *err)
+{
+  struct kist_cgroup *cg = NULL;
+  kist_error_t e2 = NULL;
+  if (kist_container_cgroup(c, &cg, &e2) == 0 && cg) {
+    if (kist_cgroup_kill(cg, sig, err) < 0)
+      return -1;
+    if (kist_cgroup_is_frozen(cg) && kist_cgroup_thaw(cg, &e2) < 0)
+      kist_error_release(&e2);
+    return 0;
+  }
+  kist_error_release(&e2);
+  cleanup_close int pidfd = kist_state_pidfd(&c->st, &e2);
+  if (pidfd < 0) {
+    kist_error_release(&e2);
+    return 0;
+  }
+  if (signal_pid(pidfd, c->st.pid, sig) < 0 && errno != ESRCH)
+    return kist_fail(err, errno, "kill container %s", c->st.id);
+  return 0;
+}
+
+static int run_hooks_from_config(struct kist_container *c, const char *stage, kist_error_t *err)
+{
+  const oci_config *cfg;
+  if (kist_container_config(c, &cfg, err) < 0)
+    return -1;
+  if (cfg->hooks == NULL)
+    return 0;
+  bool post_start = strcmp(stage, "poststart") == 0;
+  oci_hook **hooks = post_start ? cfg->hooks->poststart : cfg->hooks->poststop;
+  size_t n = post_start ? cfg->hooks->poststart_len : cfg->hooks->poststop_len;
+  cleanup_free char *json = kist_state_json(&c->st, c->st.status, true);
+  return kist_hooks_run(hooks, n, stage, json, err);
+}
+
+static const char *status_for_error(enum kist_status s)
+{
+  return s == KIST_STATUS_CREATING ? "still being created" : kist_status_name(s);
+}
+
+/* Asks the waiting init to exec; EOF (the socket closed by execve) is
+ * success, an error message is the failure. */
+static int request_start(struct kist_container *c, int *exit_code, kist_error_t *err)
+{
+  struct sockaddr_un sa;
+  socklen_t len = socket_addr(c->dir, c->dirfd, START_SOCKET, &sa);
+  cleanup_close int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (s < 0 || connect(s, (struct sockaddr *)&sa, len) < 0)
+    return kist_fail(err, errno, "start container %s: connect to its init", c->st.id);
+  if (kist_sync_send(s, KIST_SYNC_START, 0, NULL, -1, err) < 0)
+    return -1;
+  char buf[KIST_SYNC_BUFSIZE];
+  struct kist_sync_msg m;
+  if (kist_sync_recv(s, &m, buf, sizeof buf, NULL, 1, err) < 0)
+    return -1;
+  if (m.type == KIST_SYNC_ERROR) {
+    if (exit_code)
+      *exit_code = m.value;
+    *err = kist_error_new(m.errnum, m.text ? m.text : "the container's init failed");
+    return -1;
+  }
+  return 0;
+}
+
+int kist_container_start(const struct kist_context *ctx, const char *id, kist_error_t *err)
+{
+  struct kist_container *c = NULL;
+  if (kist_container_open(ctx, id, LOCK_EX, &c, err) < 0)
+    return -1;
+  int ret = -1;
+  if (c->st.status != KIST_STATUS_CREATED) {
+    kist_fail(err, 0, "cannot start container %s: it is %s", id, status_for_error(c->st.status));
+    goto out;
+  }
+  if (request_start(c, NULL, err) < 0)
+    goto out;
+  (void)unlinkat(c->dirfd, START_SOCKET, 0);
+  c->st.status = KIST_STATUS_RUNNING;
+  if (kist_state_save(c->dirfd, &c->st, err) < 0)
+    goto out;
+  if (c->st.flags & KIST_STATE_POSTSTART) {
+    if (run_hooks_from_config(c, "poststart", err) < 0) {
+      kist_error_t e2 = NULL;
+      if (kill_all(c, SIGKILL, &e2) < 0)
+        kist_log_error_release(&e2);
+      goto out;
+    }
+  }
+  ret = 0;
+out:
+  kist_container_close(c);
+  return ret;
+}
+
+/* ---- kill ---- */
+
+int kist_container_kill(const struct kist_context *ctx, const char *id, int sig, bool all,
+                        kist_error_t *err)
+{
+  struct kist_container *c = NULL;
+  if (kist_container_open(ctx, id, 0, &c, err) < 0)
+    return -1;
+  int ret = -1;
+  enum kist_status s = c->st.status;
+  if (s == KIST_STATUS_STOPPED || s == KIST_STATUS_CREATING) {
+    kist_fail(err, 0, "cannot kill container %s: it is %s", id, status_for_error(s));
+    goto out;
+  }
+  if (all) {
+    struct kist_cgroup *cg = NULL;
+    if (kist_container_cgroup(c, &cg, err) < 0)
+      goto out;
+    if (cg == NULL) {
+      kist_fail(err, 0, "kill --all: container %s has no cgroup", id);
+      goto out;
+    }
+    ret = kist_cgroup_kill(cg, sig, err);
+    goto out;
+  }
+  kist_error_t e2 = NULL;
+  cleanup_close int pidfd = kist_state_pidfd(&c->st, &e2);
+  if (pidfd < 0 && kist_error_errno(e2) != ENOSYS) {
+    if (err && *err == NULL)
+      *err = e2;
+    else
+      kist_error_release(&e2);
+    goto out;
+  }
+  kist_error_release(&e2);
+  if (signal_pid(pidfd, c->st.pid, sig) < 0) {
+    kist_fail(err, errno, "kill container %s (pid %d)", id, (int)c->st.pid);
+    goto out;
+  }
+  ret = 0;
+out:
+  kist_container_close(c);
+  return ret;
+}
+
+/* ---- delete ---- */
+
+static void wait_gone(struct kist_container *c, int timeout_ms)
+{
+  kist_error_t e2 = NULL;
+  cleanup_close int pidfd = kist_state_pidfd(&c->st, &e2);
+  kist_error_release(&e2);
+  if (pidfd >= 0) {
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+      ;
+  }
+}
+
+/* Kills what is left, destroys the cgroup, runs poststop, removes the state. */
+static int destroy(struct kist_container *c, bool kill_first, kist_error_t *err)
+{
+  struct kist_cgroup *cg = NULL;
+  kist_error_t e2 = NULL;
+  if (kist_container_cgroup(c, &cg, &e2) < 0) {
+    kist_warn("container %s: %s", c->st.id, kist_error_message(e2));
+    kist_error_release(&e2);
+  }
+  if (kill_first || (cg && !kist_cgroup_is_empty(cg))) {
+    if (kill_all(c, SIGKILL, err) < 0)
+      return -1;
+    wait_gone(c, 10000);
+  }
+  if (cg && kist_cgroup_destroy(cg, err) < 0)
+    return -1;
+  c->st.status = KIST_STATUS_STOPPED;
+  if (c->st.flags & KIST_STATE_POSTSTOP) {
+    if (run_hooks_from_config(c, "poststop", &e2) < 0) {
+      kist_warn("%s", kist_error_message(e2));
+      kist_error_release(&e2);
+    }
+  }
+  return kist_state_remove(c->rootfd, c->st.id, err);
+}
+
+int kist_container_delete(const struct kist_context *ctx, const char *id, bool force,
+                          kist_error_t *err)
+{
+  struct kist_container *c = NULL;
+  if (kist_container_open(ctx, id, LOCK_EX, &c, err) < 0) {
+    if (force && kist_error_errno(*err) == ENOENT) {
+      kist_error_release(err);
+      return 0;
+    }
+    return -1;
+  }
+  int ret = -1;
+  bool stopped = c->st.status == KIST_STATUS_STOPPED;
+  if (!stopped && !force) {
+    kist_fail(err, 0, "cannot delete container %s: it is %s (stop it first, or use --force)", id,
+              status_for_error(c->st.status));
+    goto out;
+  }
+  ret = destroy(c, !stopped, err);
+out:
+  kist_container_close(c);
+  return ret;
+}
+
+/* ---- state, list ---- */
+
+int kist_container_state(const struct kist_context *ctx, const char *id, char **json,
+                         kist_error_t *err)
+{
+  struct kist_container *c = NULL;
+  if (kist_container_open(ctx, id, 0, &c, err) < 0)
+    return -1;
+  *json = kist_state_json(&c->st, c->st.status, false);
+  kist_container_close(c);
+  return 0;
+}
+
+static int cmp_state(const void *a, const void *b)
+{
+  return strcmp(((const struct kist_state *)a)->id, ((const struct kist_state *)b)->id);
+}
+
+int kist_container_list(const struct kist_context *ctx, struct kist_state **states, size_t *n,
+                        kist_error_t *err)
+{
+  *states = NULL;
+  *n = 0;
+  int rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return errno == ENOENT ? 0 : kist_fail(err, errno, "state root %s", ctx->root);
+  DIR *d = fdopendir(rootfd);
+  if (d == NULL) {
+    close(rootfd);
+    return kist_fail(err, errno, "read %s", ctx->root);
+  }
+  size_t cap = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+      continue;
+    kist_error_t e2 = NULL;
+    if (de->d_name[0] == '.' || kist_id_validate(de->d_name, &e2) < 0) {
+      kist_error_release(&e2);
+      continue;
+    }
+    int dfd = kist_state_dir_open(dirfd(d), de->d_name, 0, &e2);
+    if (dfd < 0) {
+      kist_error_release(&e2);
+      continue;
+    }
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 16;
+      *states = xrealloc(*states, cap * sizeof **states);
+    }
+    struct kist_state *st = &(*states)[*n];
+    if (kist_state_load(dfd, de->d_name, st, &e2) < 0) {
+      kist_error_release(&e2);
+      kist_state_clear(st);
+      close(dfd);
+      continue;
+    }
+    kist_state_refresh(ctx, dfd, st);
+    close(dfd);
+    (*n)++;
+  }
+  closedir(d);
+  if (*n > 1)
+    qsort(*states, *n, sizeof **states, cmp_state);
+  return 0;
+}
+
+void kist_container_list_free(struct kist_state *states, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    kist_state_clear(&states[i]);
+  free(states);
+}
+
+/* ---- run ---- */
+
+/* Signals `run` forwards to the container; faults stay ours. */
+static void forward_set(sigset_t *set)
+{
+  sigfillset(set);
+  static const int keep[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+  for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+    sigdelset(set, keep[i]);
+}
+
+static int exit_code_of(int status)
+{
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return 1;
+}
+
+struct foreground {
+  int sigfd;
+  int master; /* relayed terminal or -1 */
+  bool stdin_open;
+  struct termios saved;
+  bool raw;
+};
+
+/* Waits for the init, forwarding signals and relaying the terminal. */
+static int wait_foreground(struct creation *c, struct foreground *fg, kist_error_t *err)
+{
+  for (;;) {
+    struct pollfd p[4] = {
+      {.fd = fg->sigfd, .events = POLLIN},
+      {.fd = c->pidfd, .events = POLLIN},
+      {.fd = fg->master >= 0 && fg->stdin_open ? 0 : -1, .events = POLLIN},
+      {.fd = fg->master, .events = POLLIN},
+    };
+    if (poll(p, 4, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      return kist_fail(err, errno, "poll");
+    }
+    if (p[3].revents) {
+      if (kist_terminal_copy(fg->master, 1) <= 0)
+        fg->master = -1; /* hung up; the process may still run */
+    }
+    if (p[2].revents) {
+      if (kist_terminal_copy(0, fg->master) <= 0)
+        fg->stdin_open = false;
+    }
+    if (p[0].revents) {
+      struct signalfd_siginfo si;
+      if (read(fg->sigfd, &si, sizeof si) == sizeof si) {
+        int sig = (int)si.ssi_signo;
+        if (sig == SIGCHLD) {
+          /* As subreaper we inherit the container's orphans: reap them. */
+          int status;
+          pid_t r;
+          while ((r = waitpid(-1, &status, WNOHANG)) > 0)
+            if (r == c->pid)
+              return exit_code_of(status);
+        } else {
+          if (sig == SIGWINCH && fg->master >= 0)
+            kist_terminal_resize(0, fg->master);
+          signal_pid(c->pidfd, c->pid, sig);
+        }
+      }
+    }
+    if (p[1].revents) {
+      /* What the process wrote last is still in the pty: flush it out. */
+      if (fg->master >= 0) {
+        fcntl(fg->master, F_SETFL, fcntl(fg->master, F_GETFL) | O_NONBLOCK);
+        while (kist_terminal_copy(fg->master, 1) > 0)
+          ;
+      }
+      int status;
+      pid_t r;
+      while ((r = waitpid(c->pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+      if (r == c->pid)
+        return exit_code_of(status);
+      return 0;
+    }
+  }
+}
+
+/* The container after its process ended (or failed to start): gone. */
+static int run_cleanup(struct creation *c, kist_error_t *err)
+{
+  struct kist_container *k = NULL;
+  /* We hold the lock since create: reuse our fds instead of reopening. */
+  k = xzalloc(sizeof *k);
+  k->ctx = c->ctx;
+  k->rootfd = steal_fd(&c->rootfd);
+  k->dirfd = steal_fd(&c->dirfd);
+  k->dir = xstrdup(c->dir);
+  k->st = c->st;
+  memset(&c->st, 0, sizeof c->st);
+  k->cg = steal_pointer(&c->cg);
+  k->st.status = KIST_STATUS_STOPPED;
+  int r = destroy(k, false, err);
+  kist_container_close(k);
+  return r;
+}
+
+int kist_container_run(const struct kist_context *ctx, const char *id,
+                       const struct kist_run_opts *o, int *exit_status, kist_error_t *err)
+{
+  struct creation c;
+  creation_init(&c, ctx, id, &o->create);
+  *exit_status = 1;
+  bool foreground = !o->detach;
+  sigset_t fwd, old;
+  bool blocked = false;
+  struct foreground fg = {.sigfd = -1, .master = -1, .stdin_open = true};
+  int relay[2] = {-1, -1};
+  int ret = -1;
+  if (creation_prepare(&c, foreground, err) < 0)
+    goto out;
+  if (foreground) {
+    /* Blocked before clone so no signal slips between; the init unblocks. */
+    forward_set(&fwd);
+    sigprocmask(SIG_BLOCK, &fwd, &old);
+    blocked = true;
+    fg.sigfd = signalfd(-1, &fwd, SFD_CLOEXEC);
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  }
+  if (c.relay_tty) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay) < 0) {
+      kist_fail(err, errno, "socketpair");
+      goto out;
+    }
+    c.console_fd = relay[1];
+  }
+  int code = 0;
+  if (creation_spawn(&c, true, &code, err) < 0) {
+    if (code)
+      *exit_status = code;
+    goto out;
+  }
+  if (c.relay_tty && kist_terminal_recv_master(relay[0], &fg.master, err) < 0)
+    goto fail_started;
+  /* The exec: EOF when execve closed the socket, else the init's error. */
+  char buf[KIST_SYNC_BUFSIZE];
+  struct kist_sync_msg m;
+  if (kist_sync_recv(c.sync_fd, &m, buf, sizeof buf, NULL, 1, err) < 0)
+    goto fail_started;
+  if (m.type == KIST_SYNC_ERROR) {
+    *err = kist_error_new(m.errnum, m.text ? m.text : "the container's init failed");
+    if (m.value)
+      *exit_status = m.value;
+    goto fail_started;
+  }
+  if (c.cfg->hooks && c.cfg->hooks->poststart_len > 0) {
+    c.st.status = KIST_STATUS_RUNNING;
+    cleanup_free char *json = kist_state_json(&c.st, KIST_STATUS_RUNNING, true);
+    if (kist_hooks_run(c.cfg->hooks->poststart, c.cfg->hooks->poststart_len, "poststart", json,
+                       err) < 0)
+      goto fail_started;
+  }
+  if (!foreground) {
+    *exit_status = 0;
+    ret = 0;
+    goto out;
+  }
+  if (fg.master >= 0) {
+    fg.raw = kist_terminal_make_raw(0, &fg.saved) == 0;
+    kist_terminal_resize(0, fg.master);
+  }
+  int status = wait_foreground(&c, &fg, err);
+  if (fg.raw)
+    kist_terminal_restore(0, &fg.saved);
+  if (status < 0)
+    goto fail_started;
+  c.pid = 0; /* reaped */
+  *exit_status = status;
+  ret = 0;
+  if (!o->keep && run_cleanup(&c, err) < 0)
+    ret = -1;
+  goto out;
+
+fail_started:
+  creation_teardown(&c);
+out:
+  if (fg.sigfd >= 0)
+    close(fg.sigfd);
+  if (blocked)
+    sigprocmask(SIG_SETMASK, &old, NULL);
+  if (fg.master >= 0)
+    close(fg.master);
+  if (relay[0] >= 0)
+    close(relay[0]);
+  creation_free(&c);
+  return ret;
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "paths.h"
+#include "util.h"
+
+static const struct {
+  const char *path;
+  unsigned major, minor;
+} default_devices[] = {
+  {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+  {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+static const struct {
+  const char *target, *path;
+} default_links[] = {
+  {"/proc/self/fd", "fd"},
+  {"/proc/self/fd/0", "stdin"},
+  {"/proc/self/fd/1", "stdout"},
+  {"/proc/self/fd/2", "stderr"},
+};
+
+static int type_bits(const char *t)
+{
+  if (t == NULL || t[0] == '\0' || t[1] != '\0')
+    return -1;
+  switch (t[0]) {
+  case 'c':
+  case 'u':
+    return S_IFCHR;
+  case 'b':
+    return S_IFBLK;
+  case 'p':
+    return S_IFIFO;
+  }
+  return -1;
+}
+
+int kist_devices_validate(const oci_config *cfg, kist_error_t *err)
+{
+  const oci_config_linux *l = cfg->linux;
+  for (size_t i = 0; l && i < l->devices_len; i++) {
+    const oci_device *d = l->devices[i];
+    if (type_bits(d->type) < 0)
+      return kist_fail(err, EINVAL, "linux.devices[%zu].type: '%s' is not one of c, b, u, p", i,
+                       d->type ? d->type : "");
+    if (d->path == NULL || d->path[0] != '/')
+      return kist_fail(err, EINVAL, "linux.devices[%zu].path: must be an absolute path", i);
+    if (type_bits(d->type) != S_IFIFO && (!d->major_present || !d->minor_present))
+      return kist_fail(err, EINVAL, "linux.devices[%zu]: major and minor are required for %s", i,
+                       d->path);
+  }
+  return 0;
+}
+
+static bool dev_is_bind_mounted(const oci_config *cfg)
+{
+  for (size_t i = 0; i < cfg->mounts_len; i++) {
+    const oci_mount *m = cfg->mounts[i];
+    if (strcmp(m->destination, "/dev") != 0 && strcmp(m->destination, "/dev/") != 0)
+      continue;
+    if (m->type && strcmp(m->type, "bind") == 0)
+      return true;
+    for (size_t j = 0; j < m->options_len; j++)
+      if (strcmp(m->options[j], "bind") == 0 || strcmp(m->options[j], "rbind") == 0)
+        return true;
+  }
+  return false;
+}
+
+static bool config_mounts(const oci_config *cfg, const char *dest)
+{
+  for (size_t i = 0; i < cfg->mounts_len; i++)
+    if (strcmp(cfg->mounts[i]->destination, dest) == 0)
+      return true;
+  return false;
+}
+
+/* Makes one node; the parent directory is resolved inside the rootfs. */
+static int make_node(int rootfd, const char *path, int type, unsigned major, unsigned minor,
+                     mode_t mode, uid_t uid, gid_t gid, bool bind, kist_error_t *err)
+{
+  cleanup_free char *dir = xstrdup(path);
+  char *slash = strrchr(dir, '/');
+  *slash = '\0';
+  const char *base = path + (slash - dir) + 1;
+  cleanup_close int pfd = kist_mkdir_in_root(rootfd, dir[0] ? dir : "/", 0755, err);
+  if (pfd < 0)
+    return -1;
+  dev_t rdev = makedev(major, minor);
+  if (!bind) {
+    if (mknodat(pfd, base, (mode_t)type | (mode & 07777), rdev) < 0) {
+      if (errno == EPERM && type != S_IFIFO) {
+        bind = true;
+      } else if (errno == EEXIST) {
+        struct stat st;
+        if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+          return kist_fail(err, errno, "stat %s", path);
+        if ((st.st_mode & S_IFMT) != (mode_t)type || st.st_rdev != rdev) {
+          if (unlinkat(pfd, base, 0) < 0 ||
+              mknodat(pfd, base, (mode_t)type | (mode & 07777), rdev) < 0)
+            return kist_fail(err, errno, "mknod %s", path);
+        }
+      } else {
+        return kist_fail(err, errno, "mknod %s", path);
+      }
+    }
+  }
+  if (bind) {
+    /* Not allowed to make nodes (user namespace): bind the host's. */
+    int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EISDIR)
+      return kist_fail(err, errno, "create %s", path);
+    if (fd >= 0)
+      close(fd);
+    cleanup_close int tfd = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    char p[KIST_FD_PATH_MAX];
+    if (tfd < 0 || mount(path, kist_fd_path(tfd, p), NULL, MS_BIND, NULL) < 0)
+      return kist_fail(err, errno, "bind mount the host's %s", path);
+    return 0;
+  }
+  /* mknod honoured the umask; the config's mode is exact. */
+  if (fchmodat(pfd, base, mode & 07777, 0) < 0)
+    return kist_fail(err, errno, "chmod %s", path);
+  if ((uid != 0 || gid != 0) && fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return kist_fail(err, errno, "chown %s", path);
+  return 0;
+}
+
+static bool overridden(const oci_config_linux *l, const char *path)
+{
+  for (size_t i = 0; l && i < l->devices_len; i++)
+    if (strcmp(l->devices[i]->path, path) == 0)
+      return true;
+  return false;
+}
+
+int kist_devices_setup(const oci_config *cfg, int rootfd, bool new_userns, kist_error_t *err)
+{
+  if (dev_is_bind_mounted(cfg))
+    return 0;
+  const oci_config_linux *l = cfg->linux;
+  for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+    if (overridden(l, default_devices[i].path))
+      continue;
+    if (make_node(rootfd, default_devices[i].path, S_IFCHR, default_devices[i].major,
+                  default_devices[i].minor, 0666, 0, 0, new_userns, err) < 0)
+      return -1;
+  }
+  for (size_t i = 0; l && i < l->devices_len; i++) {
+    const oci_device *d = l->devices[i];
+    mode_t mode = d->file_mode_present ? (mode_t)d->file_mode : 0666;
+    if (make_node(rootfd, d->path, type_bits(d->type), (unsigned)d->major, (unsigned)d->minor, mode,
+                  d->uid_present ? (uid_t)d->uid : 0, d->gid_present ? (gid_t)d->gid : 0,
+                  new_userns, err) < 0)
+      return -1;
+  }
+  cleanup_close int devfd = kist_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
+  if (devfd < 0)
+    return -1;
+  for (size_t i = 0; i < ARRAY_SIZE(default_links); i++)
+    if (symlinkat(default_links[i].target, devfd, default_links[i].path) < 0 && errno != EEXIST)
+      return kist_fail(err, errno, "symlink /dev/%s", default_links[i].path);
+  if (!config_mounts(cfg, "/dev/pts")) {
+    cleanup_close int pts = kist_mkdir_in_root(rootfd, "/dev/pts", 0755, err);
+    if (pts < 0)
+      return -1;
+    char p[KIST_FD_PATH_MAX];
+    if (mount("devpts", kist_fd_path(pts, p), "devpts", MS_NOSUID | MS_NOEXEC,
+              "newinstance,ptmxmode=0666,mode=0620") < 0)
+      return kist_fail(err, errno, "mount devpts on /dev/pts");
+  }
+  /* /dev/ptmx must be the container's devpts instance, not a host node. */
+  if (unlinkat(devfd, "ptmx", 0) < 0 && errno != ENOENT)
+    return kist_fail(err, errno, "remove /dev/ptmx");
+  if (symlinkat("pts/ptmx", devfd, "ptmx") < 0)
+    return kist_fail(err, errno, "symlink /dev/ptmx");
+  return 0;
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Every list here must name only what kist really implements: containerd and
+ * Podman decide what to ask of us from it. Lists owned by a module come from
+ * that module's table so they cannot drift. */
+#include <string.h>
+#include <seccomp.h>
+#include <sys/capability.h>
+#include <yajl/yajl_gen.h>
+
+#include "features.h"
+#include "util.h"
+
+static void gen_str(yajl_gen g, const char *s)
+{
+  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+static void gen_strv(yajl_gen g, const char *key, const char *const *v, size_t n)
+{
+  gen_str(g, key);
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < n; i++)
+    gen_str(g, v[i]);
+  yajl_gen_array_close(g);
+}
+
+static void gen_enabled(yajl_gen g, const char *key, bool on)
+{
+  gen_str(g, key);
+  yajl_gen_map_open(g);
+  gen_str(g, "enabled");
+  yajl_gen_bool(g, on);
+  yajl_gen_map_close(g);
+}
+
+static const char *const hook_names[] = {"prestart",       "createRuntime", "createContainer",
+                                         "startContainer", "poststart",     "poststop"};
+
+/* Kept equal to what mounts.c parses (tests/cli.bats checks every one is
+ * accepted by `kist check`). */
+static const char *const mount_options[] = {
+  "async",         "atime",       "bind",        "defaults",  "dev",
+  "diratime",      "dirsync",     "exec",        "iversion",  "lazytime",
+  "loud",          "mand",        "noatime",     "nodev",     "nodiratime",
+  "noexec",        "noiversion",  "nolazytime",  "nomand",    "norelatime",
+  "nostrictatime", "nosuid",      "nosymfollow", "private",   "rbind",
+  "relatime",      "remount",     "rprivate",    "rshared",   "rslave",
+  "runbindable",   "ro",          "rw",          "shared",    "silent",
+  "slave",         "strictatime", "suid",        "symfollow", "sync",
+  "unbindable",
+};
+
+/* Kept equal to seccomp.c's tables. */
+static const char *const seccomp_actions[] = {
+  "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO",       "SCMP_ACT_KILL",
+  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+  "SCMP_ACT_NOTIFY",       "SCMP_ACT_TRACE",       "SCMP_ACT_TRAP",
+};
+static const char *const seccomp_operators[] = {
+  "SCMP_CMP_EQ", "SCMP_CMP_GE",        "SCMP_CMP_GT", "SCMP_CMP_LE",
+  "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
+};
+static const char *const seccomp_archs[] = {
+  "SCMP_ARCH_AARCH64",   "SCMP_ARCH_ARM",    "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",
+  "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32",
+  "SCMP_ARCH_PPC",       "SCMP_ARCH_PPC64",  "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_RISCV64",
+  "SCMP_ARCH_S390",      "SCMP_ARCH_S390X",  "SCMP_ARCH_X32",      "SCMP_ARCH_X86",
+  "SCMP_ARCH_X86_64",
+};
+static const char *const seccomp_flags[] = {
+  "SECCOMP_FILTER_FLAG_TSYNC",
+  "SECCOMP_FILTER_FLAG_LOG",
+  "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+  "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+};
+
+static const char *const namespace_names[] = {"cgroup", "ipc",  "mount", "network",
+                                              "pid",    "time", "user",  "uts"};
+
+static void gen_capabilities(yajl_gen g)
+{
+  gen_str(g, "capabilities");
+  yajl_gen_array_open(g);
+  /* Every capability libcap and this kernel know, by its CAP_ name. */
+  for (cap_value_t c = 0; c <= CAP_LAST_CAP || cap_valid(c); c++) {
+    char *name = cap_to_name(c);
+    if (name == NULL)
+      break;
+    if (name[0] >= '0' && name[0] <= '9') { /* unnamed: newer than libcap */
+      cap_free(name);
+      break;
+    }
+    cleanup_free char *upper = xasprintf("%s", name);
+    for (char *p = upper; *p; p++)
+      *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    gen_str(g, upper);
+    cap_free(name);
+  }
+  yajl_gen_array_close(g);
+}
+
+int kist_features_json(char **json, kist_error_t *err)
+{
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_config(g, yajl_gen_beautify, 1);
+  yajl_gen_config(g, yajl_gen_indent_string, "    ");
+  yajl_gen_map_open(g);
+  gen_str(g, "ociVersionMin");
+  gen_str(g, "1.0.0");
+  gen_str(g, "ociVersionMax");
+  gen_str(g, KIST_SPEC_VERSION);
+  gen_strv(g, "hooks", hook_names, ARRAY_SIZE(hook_names));
+  gen_strv(g, "mountOptions", mount_options, ARRAY_SIZE(mount_options));
+
+  gen_str(g, "annotations");
+  yajl_gen_map_open(g);
+  gen_str(g, "io.github.kist.version");
+  gen_str(g, PACKAGE_VERSION);
+  gen_str(g, "io.github.kist.commit");
+  gen_str(g, KIST_COMMIT);
+  const struct scmp_version *sv = seccomp_version();
+  cleanup_free char *scv = xasprintf("%u.%u.%u", sv->major, sv->minor, sv->micro);
+  gen_str(g, "io.github.seccomp.libseccomp.version");
+  gen_str(g, scv);
+  yajl_gen_map_close(g);
+  gen_strv(g, "potentiallyUnsafeConfigAnnotations", NULL, 0);
+
+  gen_str(g, "linux");
+  yajl_gen_map_open(g);
+  gen_strv(g, "namespaces", namespace_names, ARRAY_SIZE(namespace_names));
+  gen_capabilities(g);
+
+  gen_str(g, "cgroup");
+  yajl_gen_map_open(g);
+  gen_str(g, "v1");
+  yajl_gen_bool(g, 1);
+  gen_str(g, "v2");
+  yajl_gen_bool(g, 1);
+  gen_str(g, "systemd");
+  yajl_gen_bool(g, 0);
+  gen_str(g, "systemdUser");
+  yajl_gen_bool(g, 0);
+  gen_str(g, "rdma");
+  yajl_gen_bool(g, 0);
+  yajl_gen_map_close(g);
+
+  gen_str(g, "seccomp");
+  yajl_gen_map_open(g);
+  gen_str(g, "enabled");
+  yajl_gen_bool(g, 1);
+  gen_strv(g, "actions", seccomp_actions, ARRAY_SIZE(seccomp_actions));
+  gen_strv(g, "operators", seccomp_operators, ARRAY_SIZE(seccomp_operators));
+  gen_strv(g, "archs", seccomp_archs, ARRAY_SIZE(seccomp_archs));
+  gen_strv(g, "knownFlags", seccomp_flags, ARRAY_SIZE(seccomp_flags));
+  gen_strv(g, "supportedFlags", seccomp_flags, ARRAY_SIZE(seccomp_flags));
+  yajl_gen_map_close(g);
+
+  gen_enabled(g, "apparmor", true);
+  gen_enabled(g, "selinux", true);
+  gen_enabled(g, "intelRdt", false);
+  gen_str(g, "mountExtensions");
+  yajl_gen_map_open(g);
+  gen_enabled(g, "idmap", false);
+  yajl_gen_map_close(g);
+  gen_enabled(g, "netDevices", false);
+  yajl_gen_map_close(g);
+
+  yajl_gen_map_close(g);
+  const unsigned char *buf;
+  size_t len;
+  if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
+    yajl_gen_free(g);
+    return kist_fail(err, 0, "features: JSON generation failed");
+  }
+  *json = xstrndup((const char *)buf, len);
+  yajl_gen_free(g);
+  return 0;
+}

@@ -1,0 +1,13 @@
+/* Signal names and numbers, as `kill` accepts them (TERM, SIGTERM, 15).
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef KIST_SIGNALS_H
+#define KIST_SIGNALS_H
+
+#include "error.h"
+
+/* Parses "TERM", "SIGTERM", "sigterm", "15", "RTMIN+3"; error names the input. */
+int kist_signal_parse(const char *s, int *sig, kist_error_t *err);
+/* "SIGTERM" for 15; NULL for unknown. */
+const char *kist_signal_name(int sig);
+
+#endif

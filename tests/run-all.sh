@@ -1,0 +1,159 @@
+#!/bin/bash
+# The whole test suite, as root, from the repository: builds kist in build/
+# when needed, runs the C unit tests (make check) and every bats file, and
+# ends with exactly one line:
+#
+#   N passed, N failed, N skipped
+#
+# Exit status 0 only when nothing failed.  Environment:
+#   KIST_TESTS="tests/a.bats tests/b.bats"   run only these bats files
+#   KIST_BATS_TIMEOUT=SECONDS                bound for one bats file (default 1200)
+#   KIST_SKIP_UNIT=1                          skip the C unit tests
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+bats_timeout=${KIST_BATS_TIMEOUT:-1200}
+
+passed=0 failed=0 skipped=0
+totals() {
+  echo "$passed passed, $failed failed, $skipped skipped"
+  [ "$failed" -eq 0 ]
+  exit
+}
+
+if [ "$(id -u)" != 0 ]; then
+  echo "run-all.sh: the suite creates containers: run it as root (sudo $0)" >&2
+  failed=1
+  totals
+fi
+
+# ---- build -----------------------------------------------------------------
+build() {
+  if [ -f config.status ]; then
+    echo "run-all.sh: the source tree itself is configured; builds go in build/." >&2
+    echo "run-all.sh: run 'make distclean' in $repo first." >&2
+    return 1
+  fi
+  if [ ! -x configure ]; then
+    ./autogen.sh || return 1
+  fi
+  mkdir -p build
+  if [ ! -f build/Makefile ]; then
+    (cd build && ../configure --enable-werror) >build/configure.out 2>&1 || {
+      tail -n 30 build/configure.out
+      return 1
+    }
+  fi
+  make -C build -j"$(nproc)" -s || return 1
+}
+echo "== build (build/)"
+if ! build; then
+  echo "run-all.sh: build failed"
+  failed=1
+  totals
+fi
+
+# ---- counting --------------------------------------------------------------
+# tap_count FILE: adds FILE's TAP results ("ok", "not ok", "# skip") to the
+# totals and prints how many result lines it saw.
+tap_count() {
+  local line n=0
+  while IFS= read -r line; do
+    case "$line" in
+    "ok "*" # skip"* | "ok "*" # SKIP"* | "not ok "*" # TODO"*) skipped=$((skipped + 1)) ;;
+    "ok "*) passed=$((passed + 1)) ;;
+    "not ok "*) failed=$((failed + 1)) ;;
+    *) continue ;;
+    esac
+    n=$((n + 1))
+  done <"$1"
+  tap_seen=$n
+}
+
+# ---- C unit tests ----------------------------------------------------------
+# automake's harness leaves PROG.log (the program's output, TAP) and PROG.trs
+# (its verdict) per test program.  A program's TAP lines count one by one; a
+# program that printed none counts as one test by its verdict, and one that
+# failed without printing "not ok" (a crash, say) adds one failure.
+if [ -z "${KIST_SKIP_UNIT:-}" ]; then
+  echo "== unit tests (make -C build check)"
+  find build -name '*.trs' -delete 2>/dev/null
+  timeout 1800 make -C build -s check KIST_NO_BATS=1 >build/unit-check.out 2>&1
+  unit_rc=$?
+  ntrs=0
+  while IFS= read -r trs; do
+    ntrs=$((ntrs + 1))
+    log=${trs%.trs}.log
+    verdict=$(sed -n 's/^:test-result: *//p' "$trs" | head -n 1)
+    tap_seen=0
+    if [ -f "$log" ]; then
+      tap_count "$log"
+    fi
+    case "$verdict" in
+    PASS | XFAIL) [ "$tap_seen" -gt 0 ] || passed=$((passed + 1)) ;;
+    SKIP) [ "$tap_seen" -gt 0 ] || skipped=$((skipped + 1)) ;;
+    *)
+      if [ "$tap_seen" -eq 0 ] || ! grep -q '^not ok' "$log" 2>/dev/null; then
+        failed=$((failed + 1))
+      fi
+      echo "-- ${trs%.trs}: $verdict; its output:"
+      [ -f "$log" ] && cat "$log"
+      ;;
+    esac
+    echo "${trs#build/}: $verdict"
+  done < <(find build -name '*.trs' | sort)
+  if [ "$unit_rc" -ne 0 ]; then
+    echo "-- make check failed (exit $unit_rc):"
+    cat build/unit-check.out
+    # Nothing ran at all (a unit test did not compile, say): one failure.
+    [ "$ntrs" -gt 0 ] || failed=$((failed + 1))
+  fi
+fi
+
+# ---- bats ------------------------------------------------------------------
+echo "== bats"
+if [ -n "${KIST_TESTS:-}" ]; then
+  read -r -a files <<<"$KIST_TESTS"
+else
+  files=()
+  for f in tests/*.bats tests/*/*.bats; do
+    case "$f" in tests/vm/*) continue ;; esac # the VM lane runs them itself
+    [ -f "$f" ] && files+=("$f")
+  done
+fi
+mkdir -p build/bats
+for f in "${files[@]}"; do
+  out=build/bats/$(basename "$f" .bats).tap
+  echo "-- $f"
+  # timeout signals its whole process group: a hung file is stopped with the
+  # processes it started (containers, in their own sessions, are left to the
+  # tests' teardown).
+  KIST=$repo/build/kist timeout --kill-after=30 "$bats_timeout" \
+    bats --tap "$f" </dev/null 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  tap_count "$out"
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    echo "not ok - $f: timed out after ${bats_timeout}s"
+    failed=$((failed + 1))
+  elif [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
+    # bats failed without a failing test (a syntax error, setup_file...).
+    echo "not ok - $f: bats exited with $rc"
+    failed=$((failed + 1))
+  fi
+done
+
+# ---- VM lane ---------------------------------------------------------------
+if [ -x tests/vm/check-vm.sh ] && [ -z "${KIST_TESTS:-}" ]; then
+  echo "== VM lane (pure cgroup v2)"
+  vm_out=build/vm.out
+  bash tests/vm/check-vm.sh --allow-skip 2>&1 | tee "$vm_out"
+  if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$vm_out" | tail -n 1); then
+    read -r p _ f _ s _ <<<"${line//,/}"
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+  else
+    echo "not ok - VM lane: no totals line"
+    failed=$((failed + 1))
+  fi
+fi
+
+totals

@@ -1,0 +1,280 @@
+#!/usr/bin/env bats
+# linux.seccomp: actions, errno values, argument filters, config errors, the
+# compiled-filter cache and the notify agent (listenerPath).
+
+load helpers
+
+FIXTURE=${KIST_PODMAN_CONFIG:-$REPO/../shared/fixtures/podman-like-config.json}
+AGENT=${KIST_SECCOMP_AGENT:-$(dirname "$KIST")/contrib/seccomp-agent/kist-seccomp-agent}
+
+setup() {
+  setup_bundle
+  AGENT_PID=
+}
+
+teardown() {
+  if [ -n "$AGENT_PID" ]; then
+    kill "$AGENT_PID" 2>/dev/null || true
+    wait "$AGENT_PID" 2>/dev/null || true
+  fi
+  common_teardown
+}
+
+# set_seccomp JSON: linux.seccomp = JSON.
+set_seccomp() {
+  set_config ".linux.seccomp = $1"
+}
+
+# A filter that fails mkdir (busybox uses mkdir or mkdirat) with ACTION_JSON
+# merged into the rule, e.g. '{"action":"SCMP_ACT_ERRNO","errnoRet":28}'.
+deny_mkdir() {
+  set_seccomp "{\"defaultAction\":\"SCMP_ACT_ALLOW\",
+    \"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"]} + $1]}"
+}
+
+cache_files() {
+  find "$KIST_ROOT/.seccomp-cache" -name '*.bpf' 2>/dev/null | sort
+}
+
+@test "seccomp: ERRNO with errnoRet is what mkdir sees" {
+  deny_mkdir '{"action":"SCMP_ACT_ERRNO","errnoRet":28}'
+  set_config '.process.args = ["mkdir", "/made"]'
+  run kist run test-errno
+  assert_failure 1
+  assert_output --partial "No space left on device"
+  [ ! -e "$BUNDLE/rootfs/made" ]
+}
+
+@test "seccomp: ERRNO without errnoRet is EPERM" {
+  deny_mkdir '{"action":"SCMP_ACT_ERRNO"}'
+  set_config '.process.args = ["mkdir", "/made"]'
+  run kist run test-eperm
+  assert_failure 1
+  assert_output --partial "Operation not permitted"
+}
+
+@test "seccomp: defaultErrnoRet is what an unlisted syscall gets" {
+  # The podman-like profile with mkdir taken off its allow list: mkdir then
+  # meets defaultAction ERRNO with defaultErrnoRet 38 (ENOSYS).
+  set_seccomp "$(jq -c '.linux.seccomp | .syscalls |= map(.names -= ["mkdir", "mkdirat"])' "$FIXTURE")"
+  set_config '.process.args = ["mkdir", "/made"]'
+  run kist run test-deferrno
+  assert_failure 1
+  assert_output --partial "Function not implemented"
+}
+
+@test "seccomp: KILL_PROCESS exits with 128+SIGSYS" {
+  deny_mkdir '{"action":"SCMP_ACT_KILL_PROCESS"}'
+  set_config '.process.args = ["mkdir", "/made"]'
+  run kist run test-kill
+  assert_failure 159
+  [ ! -e "$BUNDLE/rootfs/made" ]
+}
+
+@test "seccomp: args filter: personality(8) denied, personality(0) allowed" {
+  set_seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+    {"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":1,
+     "args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}]}'
+  set_config '.process.args = ["sh", "-c", "linux64 true && echo linux64-ok; linux32 true || echo linux32-denied"]'
+  run kist run test-args
+  assert_success
+  assert_line "linux64-ok"
+  assert_line --partial "personality(0x8): Operation not permitted"
+  assert_line "linux32-denied"
+}
+
+@test "seccomp: every operator compares like the kernel" {
+  # personality(0) from linux64, personality(8) from linux32: each line is
+  # OP VALUE VALUE_TWO, then whether linux64 and linux32 are denied.
+  local cases='SCMP_CMP_NE 8 0 yes no
+SCMP_CMP_LT 8 0 yes no
+SCMP_CMP_LE 8 0 yes yes
+SCMP_CMP_EQ 0 0 yes no
+SCMP_CMP_GE 8 0 no yes
+SCMP_CMP_GT 0 0 no yes
+SCMP_CMP_MASKED_EQ 8 8 no yes'
+  local op v v2 want64 want32 i=0
+  while read -r op v v2 want64 want32; do
+    i=$((i + 1))
+    set_seccomp "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[
+      {\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,
+       \"args\":[{\"index\":0,\"value\":$v,\"valueTwo\":$v2,\"op\":\"$op\"}]}]}"
+    set_config '.process.args = ["sh", "-c", "linux64 true 2>/dev/null && echo 64=no || echo 64=yes; linux32 true 2>/dev/null && echo 32=no || echo 32=yes"]'
+    run kist run "test-op-$i"
+    assert_success
+    assert_line "64=$want64"
+    assert_line "32=$want32"
+  done <<<"$cases"
+}
+
+@test "seccomp: two conditions on one argument are OR-ed (a rule each)" {
+  set_seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+    {"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":1,
+     "args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"},{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]}]}'
+  set_config '.process.args = ["sh", "-c", "linux64 true || echo 64-denied; linux32 true || echo 32-denied"]'
+  run kist run test-or
+  assert_success
+  assert_line "64-denied"
+  assert_line "32-denied"
+}
+
+@test "seccomp: unknown syscall names are skipped" {
+  set_seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+    {"names":["kist_no_such_syscall","mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":28}]}'
+  set_config '.process.args = ["mkdir", "/made"]'
+  run kist --debug run test-unknown-name
+  assert_failure 1
+  assert_output --partial "unknown syscall kist_no_such_syscall skipped"
+  assert_output --partial "No space left on device"
+}
+
+@test "seccomp: unknown action names its index and leaves nothing behind" {
+  set_seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+    {"names":["getpid"],"action":"SCMP_ACT_ERRNO"},
+    {"names":["getppid"],"action":"SCMP_ACT_ERRNO"},
+    {"names":["getuid"],"action":"SCMP_ACT_ERRNO"},
+    {"names":["mkdir"],"action":"SCMP_ACT_FOO"}]}'
+  run kist run test-bad-action
+  assert_failure
+  # The config parser checks the enum before seccomp.c sees it; either way
+  # the one line names the field and the value.
+  assert_output --regexp 'linux\.seccomp\.syscalls\[3\]\.action: .*SCMP_ACT_FOO'
+  assert_root_empty
+  run kist list -q
+  assert_output ""
+}
+
+@test "seccomp: config errors name the field" {
+  local bad field value
+  while IFS='|' read -r bad field value; do
+    set_seccomp "$bad"
+    run kist run test-bad
+    assert_failure
+    assert_output --partial "$field"
+    assert_output --partial "$value"
+    assert_root_empty
+  done <<'EOF'
+{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_NOPE"]}|linux.seccomp.architectures[1]|SCMP_ARCH_NOPE
+{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_NOPE"]}|linux.seccomp.flags[0]|SECCOMP_FILTER_FLAG_NOPE
+{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_NOPE"}]}]}|linux.seccomp.syscalls[0].args[0].op|SCMP_CMP_NOPE
+{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]}|linux.seccomp.syscalls[0].args[0].index|6 out of range
+{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ALLOW","errnoRet":1}]}|linux.seccomp.syscalls[0].errnoRet|not allowed with SCMP_ACT_ALLOW
+{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":5000}]}|linux.seccomp.syscalls[0].errnoRet|5000 out of range
+{"defaultAction":"SCMP_ACT_ALLOW","defaultErrnoRet":1}|linux.seccomp.defaultErrnoRet|not allowed with SCMP_ACT_ALLOW
+{"defaultAction":"SCMP_ACT_NOPE"}|linux.seccomp.defaultAction|SCMP_ACT_NOPE
+{"defaultAction":"SCMP_ACT_NOTIFY","listenerPath":"/tmp/x.sock"}|linux.seccomp.defaultAction|SCMP_ACT_NOTIFY cannot be the default
+{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}|linux.seccomp.listenerPath|required with SCMP_ACT_NOTIFY
+{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/tmp/x.sock","syscalls":[{"names":["sendmsg"],"action":"SCMP_ACT_NOTIFY"}]}|linux.seccomp.syscalls[0]|SCMP_ACT_NOTIFY on sendmsg would deadlock
+{"defaultAction":"SCMP_ACT_ALLOW","listenerMetadata":"m"}|linux.seccomp.listenerMetadata|set without listenerPath
+EOF
+}
+
+@test "seccomp: flags LOG and SPEC_ALLOW load" {
+  set_seccomp '{"defaultAction":"SCMP_ACT_ALLOW",
+    "flags":["SECCOMP_FILTER_FLAG_TSYNC","SECCOMP_FILTER_FLAG_LOG","SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
+    "syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":28}]}'
+  set_config '.process.args = ["mkdir", "/made"]'
+  run kist run test-flags
+  assert_failure 1
+  assert_output --partial "No space left on device"
+}
+
+@test "seccomp: the podman-like profile runs /bin/true" {
+  set_seccomp "$(jq -c .linux.seccomp "$FIXTURE")"
+  run kist run test-podman
+  assert_success
+  set_config '.process.args = ["grep", "-E", "^(Seccomp|Seccomp_filters|NoNewPrivs):", "/proc/self/status"]'
+  run kist run test-podman2
+  assert_success
+  assert_line --regexp '^Seccomp:[[:space:]]+2$'
+  assert_line --regexp '^Seccomp_filters:[[:space:]]+1$'
+}
+
+@test "seccomp: loads without noNewPrivileges and without CAP_SYS_ADMIN (Podman's default)" {
+  # Podman leaves noNewPrivileges unset; the kernel then wants CAP_SYS_ADMIN
+  # at load time, which the container's own capabilities lack.
+  set_seccomp "$(jq -c .linux.seccomp "$FIXTURE")"
+  set_config '.process.noNewPrivileges = false |
+    .process.capabilities = {"bounding":["CAP_KILL"],"effective":["CAP_KILL"],"permitted":["CAP_KILL"]} |
+    .process.args = ["grep", "-E", "^(Seccomp|NoNewPrivs|CapEff):", "/proc/self/status"]'
+  run kist run test-nnp
+  assert_success
+  assert_line --regexp '^NoNewPrivs:[[:space:]]+0$'
+  assert_line --regexp '^Seccomp:[[:space:]]+2$'
+  assert_line --regexp '^CapEff:[[:space:]]+0000000000000020$'
+}
+
+@test "seccomp: a cache hit behaves like a compile, a corrupt entry is rewritten" {
+  deny_mkdir '{"action":"SCMP_ACT_ERRNO","errnoRet":28}'
+  set_config '.process.args = ["mkdir", "/made"]'
+  run kist --debug run test-cache1
+  assert_failure 1
+  assert_output --partial "seccomp: compiled"
+  assert_output --partial "No space left on device"
+  local f
+  f=$(cache_files)
+  [ "$(echo "$f" | wc -l)" -eq 1 ]
+  [ "$(stat -c %a "$f")" = 600 ]
+  local size
+  size=$(stat -c %s "$f")
+
+  run kist --debug run test-cache2
+  assert_failure 1
+  assert_output --partial "seccomp: cache hit"
+  assert_output --partial "No space left on device"
+
+  # A short file and a flipped byte are both ignored, then rewritten.
+  truncate -s 40 "$f"
+  run kist --debug run test-cache3
+  assert_failure 1
+  assert_output --partial "seccomp: compiled"
+  assert_output --partial "No space left on device"
+  [ "$(stat -c %s "$f")" -eq "$size" ]
+  printf '\xff' | dd of="$f" bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null
+  run kist --debug run test-cache4
+  assert_failure 1
+  assert_output --partial "seccomp: compiled"
+  assert_output --partial "No space left on device"
+
+  # A different filter is a different entry.
+  deny_mkdir '{"action":"SCMP_ACT_ERRNO","errnoRet":27}'
+  run kist --debug run test-cache5
+  assert_failure 1
+  assert_output --partial "seccomp: compiled"
+  assert_output --partial "File too large"
+  [ "$(cache_files | wc -l)" -eq 2 ]
+}
+
+@test "seccomp: the podman-like profile from the cache" {
+  set_seccomp "$(jq -c .linux.seccomp "$FIXTURE")"
+  run kist --debug run test-podman-c1
+  assert_success
+  assert_output --partial "seccomp: compiled"
+  run kist --debug run test-podman-c2
+  assert_success
+  assert_output --partial "seccomp: cache hit"
+}
+
+@test "seccomp: NOTIFY hands the listener to the agent, which fakes mkdir" {
+  [ -x "$AGENT" ] || skip "no seccomp agent at $AGENT (make -C build builds it)"
+  local sock=$BATS_TEST_TMPDIR/agent.sock log=$BATS_TEST_TMPDIR/agent.log
+  "$AGENT" --once --log "$log" "$sock" &
+  AGENT_PID=$!
+  for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  [ -S "$sock" ]
+
+  set_seccomp "{\"defaultAction\":\"SCMP_ACT_ALLOW\",
+    \"listenerPath\":\"$sock\",\"listenerMetadata\":\"kist-test-metadata\",
+    \"flags\":[\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"],
+    \"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+  set_config '.process.args = ["sh", "-c", "mkdir /faked && test ! -e /faked && echo mkdir-faked"]'
+  run timeout 20 "$KIST" --root "$KIST_ROOT" run test-notify
+  assert_success
+  assert_output "mkdir-faked"
+  [ ! -e "$BUNDLE/rootfs/faked" ]
+
+  # The agent got the process state and answered the call.
+  run cat "$log"
+  assert_line --regexp '^state \{"ociVersion":"[0-9.]+","fds":\["seccompFd"\],"pid":[0-9]+,"metadata":"kist-test-metadata","state":\{.*"id":"test-notify".*\}\}$'
+  assert_line --regexp '^pid [0-9]+: mkdir(at)? faked$'
+}

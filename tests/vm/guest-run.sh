@@ -1,0 +1,95 @@
+#!/bin/bash
+# Second stage of the kist VM lane, run inside the guest (see tests/vm/run.sh).
+#
+#   --init=busybox  we are PID 1 on the overlay root: mount the API
+#                   filesystems, run the job, power off.
+#   --init=systemd  we run as kist-vm.service under systemd, which mounted
+#                   everything; run the job and let the unit's
+#                   SuccessAction/FailureAction power off.
+#
+# The job share (/run/kist-vm, writable, from the host) holds:
+#   vm.conf  settings from run.sh     job      the bash script to run
+#   output   <- combined stdout/stderr of the job
+#   rc       <- its exit status (written last: its presence means "finished")
+
+JOB=/run/kist-vm
+MODE=busybox
+case "$1" in
+  --init=*) MODE=${1#--init=} ;;
+esac
+
+exec < /dev/null > /dev/console 2>&1
+
+say () { echo "kist-vm: $*"; }
+
+poweroff_now () {
+  sync
+  if [ "$MODE" = busybox ]; then
+    # The sysrq is asynchronous: wait for it with builtins only (the 9p root
+    # may already be gone).  panic=-1 covers PID 1 exiting anyway.
+    mkfifo /run/.kist-vm-idle
+    echo o > /proc/sysrq-trigger
+    read -r -t 30 <> /run/.kist-vm-idle
+  fi
+  exit 0
+}
+
+is_mountpoint () { grep -q "^[^ ]* $1 " /proc/mounts 2> /dev/null; }
+
+mount_api () {
+  is_mountpoint /proc || mount -t proc proc /proc
+  is_mountpoint /sys || mount -t sysfs sysfs /sys
+  is_mountpoint /dev || mount -t devtmpfs devtmpfs /dev
+  mkdir -p /dev/pts /dev/shm /dev/mqueue
+  is_mountpoint /dev/pts || mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+  is_mountpoint /dev/shm || mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm
+  is_mountpoint /dev/mqueue || mount -t mqueue mqueue /dev/mqueue
+  is_mountpoint /tmp || mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+  is_mountpoint /sys/fs/cgroup || mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+  mkdir -p /run/lock /var/tmp
+  [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+  [ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
+  is_mountpoint /sys/kernel/security || mount -t securityfs securityfs /sys/kernel/security 2> /dev/null
+  is_mountpoint /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2> /dev/null
+}
+
+# Pure cgroup v2: give every controller to the children of the root.
+enable_controllers () {
+  local c ctrls=""
+  for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
+    ctrls="$ctrls +$c"
+  done
+  [ -z "$ctrls" ] || echo "$ctrls" > /sys/fs/cgroup/cgroup.subtree_control \
+    || say "cannot enable controllers:$ctrls"
+}
+
+# Under systemd everything but /tmp is mounted already (the guards skip it);
+# the tests want /tmp to be a tmpfs in both modes.
+mount_api
+if [ "$MODE" = busybox ]; then
+  enable_controllers
+  hostname kist-vm
+  # PID 1 ignores signals it has no handler for; make sure a stuck job can
+  # still be ended from the console with sysrq.
+  echo 1 > /proc/sys/kernel/sysrq
+fi
+ip link set lo up 2> /dev/null
+
+# vm.conf: KIST_VM_* settings; job.env: the environment for the job.
+. "$JOB/vm.conf"
+export HOME=/root TERM=dumb LANG=C.UTF-8 LC_ALL=C.UTF-8 USER=root LOGNAME=root
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+[ -r "$JOB/job.env" ] && set -a && . "$JOB/job.env" && set +a
+
+say "boot done after $(cut -d' ' -f1 /proc/uptime) s (init=$MODE, kernel $(uname -r))"
+echo "KIST-VM-BEGIN"
+cd "${KIST_VM_CWD:-/}" || cd /
+# The job is not PID 1 (a shell as PID 1 would ignore SIGTERM/SIGINT sent by
+# tests); PID 1 (us) only waits for it.  The rc file is written last.
+setsid -w bash "$JOB/job" 2>&1 | tee "$JOB/output"
+rc=${PIPESTATUS[0]}
+echo "KIST-VM-END"
+echo "KIST-VM-EXIT: $rc"
+echo "$rc" > "$JOB/rc.tmp" && mv "$JOB/rc.tmp" "$JOB/rc"
+say "job done after $(cut -d' ' -f1 /proc/uptime) s"
+poweroff_now
