@@ -20,9 +20,20 @@ step "dependencies (contrib/deps.sh)"
 bash contrib/deps.sh
 
 step "build (build/)"
+if [ -f config.status ]; then
+  echo "quickstart.sh: the source tree itself is configured; builds go in build/." >&2
+  echo "quickstart.sh: run 'make distclean' in $PWD first." >&2
+  exit 1
+fi
 [ -x configure ] || ./autogen.sh
 mkdir -p build
-[ -f build/Makefile ] || (cd build && ../configure)
+if [ ! -f build/Makefile ]; then
+  if ! (cd build && ../configure) >build/configure.out 2>&1; then
+    tail -n 30 build/configure.out >&2
+    echo "quickstart.sh: configure failed (full output: build/configure.out)" >&2
+    exit 1
+  fi
+fi
 make -C build -j2 -s
 
 step "demo (make -C build demo)"

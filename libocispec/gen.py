@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import re
-import sys
 
 # Integer definitions of defs.json: C type, minimum, maximum.
 INT_DEFS = {

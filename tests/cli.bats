@@ -12,7 +12,7 @@ setup() {
   if [ ! -x "$KIST" ]; then
     fail "no kist binary at $KIST (build it: cd build && make)"
   fi
-  cd "$BATS_TEST_TMPDIR"
+  cd "$BATS_TEST_TMPDIR" || return 1
 }
 
 teardown() {
@@ -93,7 +93,7 @@ teardown() {
   [ -z "$output" ]
   [ -s config.json ]
   jq -e . config.json >/dev/null
-  mkdir rootfs
+  copy_rootfs rootfs
   run --separate-stderr "$KIST" check --bundle .
   [ "$status" -eq 0 ] || fail "kist check rejected kist spec's config: $stderr"
 }
@@ -114,7 +114,7 @@ teardown() {
   assert_success
   [ -s b1/config.json ]
   [ ! -e config.json ]
-  mkdir b1/rootfs
+  copy_rootfs b1/rootfs
   "$KIST" check --bundle "$BATS_TEST_TMPDIR/b1"
 }
 
@@ -125,7 +125,7 @@ teardown() {
   jq -e '.linux.namespaces | map(.type) | index("user")' config.json >/dev/null
   assert_equal "$(jq -r '.linux.uidMappings[0].hostID' config.json)" "$(id -u)"
   assert_equal "$(jq -r '.linux.gidMappings[0].hostID' config.json)" "$(id -g)"
-  mkdir rootfs
+  copy_rootfs rootfs
   "$KIST" check --bundle .
 }
 

@@ -56,7 +56,7 @@ check_fixture() {
 # BUNDLE and ID in the template stand for each fixture's bundle and id.
 # Fails listing every problem.
 run_fixtures() {
-  local json name report= n=0 bad=0 problems arg args
+  local json name report='' n=0 bad=0 problems arg args
   for json in "$FIXTURES"/*.json; do
     name=$(basename "$json" .json)
     args=()

@@ -19,6 +19,8 @@ if [ ! -f "$BATS_LIB_DIR/bats-assert/load.bash" ]; then
   echo "helpers.bash: $BATS_LIB_DIR/bats-assert missing: apt-get install bats-assert bats-support" >&2
   exit 1
 fi
+# `run --separate-stderr` and friends need bats >= 1.5 (Debian 12 has 1.8).
+bats_require_minimum_version 1.5.0
 load "$BATS_LIB_DIR/bats-support/load.bash"
 load "$BATS_LIB_DIR/bats-assert/load.bash"
 
@@ -54,6 +56,13 @@ rootfs_cache() {
     flock 9
     bash "$REPO/contrib/demo/make-rootfs.sh" "$ROOTFS_CACHE" >&2
   ) 9>"$ROOTFS_CACHE.lock"
+}
+
+# copy_rootfs DIR: a fresh copy of the busybox rootfs at DIR.
+copy_rootfs() {
+  rootfs_cache
+  rm -rf "$1"
+  cp -a "$ROOTFS_CACHE" "$1"
 }
 
 # A config like `kist spec` writes, for when this kist cannot write one.
@@ -107,10 +116,9 @@ JSON
 # config from `kist spec` (or spec_template), made non-interactive and writable;
 # process.args = ARGs (default: true).
 setup_bundle() {
-  rootfs_cache
   mkdir -p "$BUNDLE"
-  rm -rf "$BUNDLE/rootfs" "$BUNDLE/config.json"
-  cp -a "$ROOTFS_CACHE" "$BUNDLE/rootfs"
+  rm -f "$BUNDLE/config.json"
+  copy_rootfs "$BUNDLE/rootfs"
   if ! "$KIST" spec --bundle "$BUNDLE" 2>/dev/null || [ ! -s "$BUNDLE/config.json" ]; then
     spec_template >"$BUNDLE/config.json"
   fi
@@ -163,7 +171,7 @@ assert_root_empty() {
   left=$(find "$KIST_ROOT" -mindepth 1 -maxdepth 1 ! -name '.*' 2>/dev/null)
   if [ -n "$left" ]; then
     echo "state left behind in $KIST_ROOT:" >&2
-    printf '  %s\n' $left >&2
+    printf '%s\n' "$left" | sed 's/^/  /' >&2
     return 1
   fi
 }

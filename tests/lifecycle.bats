@@ -269,3 +269,64 @@ poststop"
   wait_for_status "$ID" stopped
   grep -qx first "$OUT"
 }
+
+@test "create: the init holds no host file descriptors, the process only stdio" {
+  kcreate "$ID"
+  pid=$(state_field "$ID" pid)
+  # stdio and the start socket it waits on, nothing else.
+  run sh -c "ls /proc/$pid/fd | sort -n | tr '\n' ' '"
+  assert_output --regexp '^0 1 2 [0-9]+ $'
+  for fd in $(ls "/proc/$pid/fd"); do
+    [ "$fd" -le 2 ] || [[ $(readlink "/proc/$pid/fd/$fd") == socket:* ]]
+  done
+  kist start "$ID"
+  run ls "/proc/$pid/fd"
+  assert_output "0
+1
+2"
+}
+
+@test "terminal: the pty master goes to --console-socket, consoleSize applied" {
+  command -v python3 || skip "python3 needed for the console socket receiver"
+  sock=$BATS_TEST_TMPDIR/console.sock
+  cat >"$BATS_TEST_TMPDIR/recv.py" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
+out = b""
+while True:
+    try:
+        d = os.read(fds[0], 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+open(sys.argv[2], "wb").write(msg + b"\n" + out)
+PY
+  python3 "$BATS_TEST_TMPDIR/recv.py" "$sock" "$BATS_TEST_TMPDIR/tty.out" &
+  recv=$!
+  for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+  set_config '.process.terminal = true | .process.consoleSize = {"height": 40, "width": 100}
+    | .process.args = ["sh", "-c", "tty; stty size; echo hello-tty"]'
+  kcreate --console-socket "$sock" "$ID"
+  assert_success
+  kist start "$ID"
+  wait_for_status "$ID" stopped
+  wait "$recv"
+  run cat "$BATS_TEST_TMPDIR/tty.out"
+  assert_line --index 0 --regexp '^/dev/pts/[0-9]+$'
+  assert_line --partial "40 100"
+  assert_line --partial hello-tty
+}
+
+@test "terminal: create without --console-socket is refused before anything is made" {
+  set_config '.process.terminal = true'
+  kcreate "$ID"
+  assert_failure
+  assert_output --partial "console-socket"
+  assert_root_empty
+}

@@ -10,7 +10,7 @@
 #   KIST_BATS_TIMEOUT=SECONDS                bound for one bats file (default 1200)
 #   KIST_SKIP_UNIT=1                          skip the C unit tests
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 repo=$PWD
 bats_timeout=${KIST_BATS_TIMEOUT:-1200}
 
@@ -44,7 +44,12 @@ build() {
       return 1
     }
   fi
-  make -C build -j"$(nproc)" -s || return 1
+  if ! make -C build -j"$(nproc)" >build/make.out 2>&1; then
+    grep -E -m 40 'error|warning|undefined reference' build/make.out
+    echo "-- last lines of build/make.out:"
+    tail -n 20 build/make.out
+    return 1
+  fi
 }
 echo "== build (build/)"
 if ! build; then
@@ -100,7 +105,8 @@ if [ -z "${KIST_SKIP_UNIT:-}" ]; then
       [ -f "$log" ] && cat "$log"
       ;;
     esac
-    echo "${trs#build/}: $verdict"
+    prog=${trs#build/}
+    echo "${prog%.trs}: $verdict"
   done < <(find build -name '*.trs' | sort)
   if [ "$unit_rc" -ne 0 ]; then
     echo "-- make check failed (exit $unit_rc):"

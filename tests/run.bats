@@ -2,6 +2,7 @@
 # kist run: exit codes, signal forwarding, detach, keep, fds.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
   setup_bundle true
@@ -41,11 +42,15 @@ teardown() {
 }
 
 @test "run: signals sent to kist are forwarded to the process" {
-  set_config '.process.args = ["sh", "-c", "trap \"echo got-term; exit 7\" TERM; while :; do sleep 0.1; done"]'
-  kist run --bundle "$BUNDLE" "$ID" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+  set_config '.process.args = ["sh", "-c", "trap \"echo got-term; exit 7\" TERM; echo ready; while :; do sleep 0.1; done"]'
+  # Not through the kist() function: $! must be kist itself.
+  "$KIST" --root "$KIST_ROOT" run --bundle "$BUNDLE" "$ID" >"$BATS_TEST_TMPDIR/out" 2>&1 &
   runpid=$!
-  wait_for_status "$ID" running
-  sleep 0.2 # let the shell install its trap
+  # PID 1 of a pid namespace drops signals it has no handler for yet.
+  for i in $(seq 100); do
+    grep -q ready "$BATS_TEST_TMPDIR/out" && break
+    sleep 0.05
+  done
   kill -TERM "$runpid"
   rc=0
   wait "$runpid" || rc=$?
@@ -55,7 +60,7 @@ teardown() {
 
 @test "run: a command that does not exist exits 127 with a clear message" {
   set_config '.process.args = ["/no/such/binary"]'
-  run kist run --bundle "$BUNDLE" "$ID"
+  run -127 kist run --bundle "$BUNDLE" "$ID"
   assert_failure 127
   assert_output --partial "/no/such/binary"
   assert_root_empty
@@ -63,7 +68,7 @@ teardown() {
 
 @test "run: a command that is not executable exits 126" {
   set_config '.process.args = ["/etc/passwd"]'
-  run kist run --bundle "$BUNDLE" "$ID"
+  run -126 kist run --bundle "$BUNDLE" "$ID"
   assert_failure 126
   assert_output --partial "/etc/passwd"
   assert_root_empty

@@ -39,7 +39,7 @@ cache_files() {
 @test "seccomp: ERRNO with errnoRet is what mkdir sees" {
   deny_mkdir '{"action":"SCMP_ACT_ERRNO","errnoRet":28}'
   set_config '.process.args = ["mkdir", "/made"]'
-  run kist run test-errno
+  run kist run --bundle "$BUNDLE" test-errno
   assert_failure 1
   assert_output --partial "No space left on device"
   [ ! -e "$BUNDLE/rootfs/made" ]
@@ -48,7 +48,7 @@ cache_files() {
 @test "seccomp: ERRNO without errnoRet is EPERM" {
   deny_mkdir '{"action":"SCMP_ACT_ERRNO"}'
   set_config '.process.args = ["mkdir", "/made"]'
-  run kist run test-eperm
+  run kist run --bundle "$BUNDLE" test-eperm
   assert_failure 1
   assert_output --partial "Operation not permitted"
 }
@@ -58,7 +58,7 @@ cache_files() {
   # meets defaultAction ERRNO with defaultErrnoRet 38 (ENOSYS).
   set_seccomp "$(jq -c '.linux.seccomp | .syscalls |= map(.names -= ["mkdir", "mkdirat"])' "$FIXTURE")"
   set_config '.process.args = ["mkdir", "/made"]'
-  run kist run test-deferrno
+  run kist run --bundle "$BUNDLE" test-deferrno
   assert_failure 1
   assert_output --partial "Function not implemented"
 }
@@ -66,7 +66,7 @@ cache_files() {
 @test "seccomp: KILL_PROCESS exits with 128+SIGSYS" {
   deny_mkdir '{"action":"SCMP_ACT_KILL_PROCESS"}'
   set_config '.process.args = ["mkdir", "/made"]'
-  run kist run test-kill
+  run kist run --bundle "$BUNDLE" test-kill
   assert_failure 159
   [ ! -e "$BUNDLE/rootfs/made" ]
 }
@@ -76,7 +76,7 @@ cache_files() {
     {"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":1,
      "args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}]}'
   set_config '.process.args = ["sh", "-c", "linux64 true && echo linux64-ok; linux32 true || echo linux32-denied"]'
-  run kist run test-args
+  run kist run --bundle "$BUNDLE" test-args
   assert_success
   assert_line "linux64-ok"
   assert_line --partial "personality(0x8): Operation not permitted"
@@ -100,7 +100,7 @@ SCMP_CMP_MASKED_EQ 8 8 no yes'
       {\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,
        \"args\":[{\"index\":0,\"value\":$v,\"valueTwo\":$v2,\"op\":\"$op\"}]}]}"
     set_config '.process.args = ["sh", "-c", "linux64 true 2>/dev/null && echo 64=no || echo 64=yes; linux32 true 2>/dev/null && echo 32=no || echo 32=yes"]'
-    run kist run "test-op-$i"
+    run kist run --bundle "$BUNDLE" "test-op-$i"
     assert_success
     assert_line "64=$want64"
     assert_line "32=$want32"
@@ -112,7 +112,7 @@ SCMP_CMP_MASKED_EQ 8 8 no yes'
     {"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":1,
      "args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"},{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]}]}'
   set_config '.process.args = ["sh", "-c", "linux64 true || echo 64-denied; linux32 true || echo 32-denied"]'
-  run kist run test-or
+  run kist run --bundle "$BUNDLE" test-or
   assert_success
   assert_line "64-denied"
   assert_line "32-denied"
@@ -122,7 +122,7 @@ SCMP_CMP_MASKED_EQ 8 8 no yes'
   set_seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
     {"names":["kist_no_such_syscall","mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":28}]}'
   set_config '.process.args = ["mkdir", "/made"]'
-  run kist --debug run test-unknown-name
+  run kist --debug run --bundle "$BUNDLE" test-unknown-name
   assert_failure 1
   assert_output --partial "unknown syscall kist_no_such_syscall skipped"
   assert_output --partial "No space left on device"
@@ -134,7 +134,7 @@ SCMP_CMP_MASKED_EQ 8 8 no yes'
     {"names":["getppid"],"action":"SCMP_ACT_ERRNO"},
     {"names":["getuid"],"action":"SCMP_ACT_ERRNO"},
     {"names":["mkdir"],"action":"SCMP_ACT_FOO"}]}'
-  run kist run test-bad-action
+  run kist run --bundle "$BUNDLE" test-bad-action
   assert_failure
   # The config parser checks the enum before seccomp.c sees it; either way
   # the one line names the field and the value.
@@ -148,7 +148,7 @@ SCMP_CMP_MASKED_EQ 8 8 no yes'
   local bad field value
   while IFS='|' read -r bad field value; do
     set_seccomp "$bad"
-    run kist run test-bad
+    run kist run --bundle "$BUNDLE" test-bad
     assert_failure
     assert_output --partial "$field"
     assert_output --partial "$value"
@@ -174,17 +174,17 @@ EOF
     "flags":["SECCOMP_FILTER_FLAG_TSYNC","SECCOMP_FILTER_FLAG_LOG","SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
     "syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":28}]}'
   set_config '.process.args = ["mkdir", "/made"]'
-  run kist run test-flags
+  run kist run --bundle "$BUNDLE" test-flags
   assert_failure 1
   assert_output --partial "No space left on device"
 }
 
 @test "seccomp: the podman-like profile runs /bin/true" {
   set_seccomp "$(jq -c .linux.seccomp "$FIXTURE")"
-  run kist run test-podman
+  run kist run --bundle "$BUNDLE" test-podman
   assert_success
   set_config '.process.args = ["grep", "-E", "^(Seccomp|Seccomp_filters|NoNewPrivs):", "/proc/self/status"]'
-  run kist run test-podman2
+  run kist run --bundle "$BUNDLE" test-podman2
   assert_success
   assert_line --regexp '^Seccomp:[[:space:]]+2$'
   assert_line --regexp '^Seccomp_filters:[[:space:]]+1$'
@@ -197,7 +197,7 @@ EOF
   set_config '.process.noNewPrivileges = false |
     .process.capabilities = {"bounding":["CAP_KILL"],"effective":["CAP_KILL"],"permitted":["CAP_KILL"]} |
     .process.args = ["grep", "-E", "^(Seccomp|NoNewPrivs|CapEff):", "/proc/self/status"]'
-  run kist run test-nnp
+  run kist run --bundle "$BUNDLE" test-nnp
   assert_success
   assert_line --regexp '^NoNewPrivs:[[:space:]]+0$'
   assert_line --regexp '^Seccomp:[[:space:]]+2$'
@@ -207,7 +207,7 @@ EOF
 @test "seccomp: a cache hit behaves like a compile, a corrupt entry is rewritten" {
   deny_mkdir '{"action":"SCMP_ACT_ERRNO","errnoRet":28}'
   set_config '.process.args = ["mkdir", "/made"]'
-  run kist --debug run test-cache1
+  run kist --debug run --bundle "$BUNDLE" test-cache1
   assert_failure 1
   assert_output --partial "seccomp: compiled"
   assert_output --partial "No space left on device"
@@ -218,27 +218,27 @@ EOF
   local size
   size=$(stat -c %s "$f")
 
-  run kist --debug run test-cache2
+  run kist --debug run --bundle "$BUNDLE" test-cache2
   assert_failure 1
   assert_output --partial "seccomp: cache hit"
   assert_output --partial "No space left on device"
 
   # A short file and a flipped byte are both ignored, then rewritten.
   truncate -s 40 "$f"
-  run kist --debug run test-cache3
+  run kist --debug run --bundle "$BUNDLE" test-cache3
   assert_failure 1
   assert_output --partial "seccomp: compiled"
   assert_output --partial "No space left on device"
   [ "$(stat -c %s "$f")" -eq "$size" ]
   printf '\xff' | dd of="$f" bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null
-  run kist --debug run test-cache4
+  run kist --debug run --bundle "$BUNDLE" test-cache4
   assert_failure 1
   assert_output --partial "seccomp: compiled"
   assert_output --partial "No space left on device"
 
   # A different filter is a different entry.
   deny_mkdir '{"action":"SCMP_ACT_ERRNO","errnoRet":27}'
-  run kist --debug run test-cache5
+  run kist --debug run --bundle "$BUNDLE" test-cache5
   assert_failure 1
   assert_output --partial "seccomp: compiled"
   assert_output --partial "File too large"
@@ -247,10 +247,10 @@ EOF
 
 @test "seccomp: the podman-like profile from the cache" {
   set_seccomp "$(jq -c .linux.seccomp "$FIXTURE")"
-  run kist --debug run test-podman-c1
+  run kist --debug run --bundle "$BUNDLE" test-podman-c1
   assert_success
   assert_output --partial "seccomp: compiled"
-  run kist --debug run test-podman-c2
+  run kist --debug run --bundle "$BUNDLE" test-podman-c2
   assert_success
   assert_output --partial "seccomp: cache hit"
 }
@@ -268,7 +268,7 @@ EOF
     \"flags\":[\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"],
     \"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
   set_config '.process.args = ["sh", "-c", "mkdir /faked && test ! -e /faked && echo mkdir-faked"]'
-  run timeout 20 "$KIST" --root "$KIST_ROOT" run test-notify
+  run timeout 20 "$KIST" --root "$KIST_ROOT" run --bundle "$BUNDLE" test-notify
   assert_success
   assert_output "mkdir-faked"
   [ ! -e "$BUNDLE/rootfs/faked" ]
@@ -276,5 +276,28 @@ EOF
   # The agent got the process state and answered the call.
   run cat "$log"
   assert_line --regexp '^state \{"ociVersion":"[0-9.]+","fds":\["seccompFd"\],"pid":[0-9]+,"metadata":"kist-test-metadata","state":\{.*"id":"test-notify".*\}\}$'
+  assert_line --regexp '^pid [0-9]+: mkdir(at)? faked$'
+}
+
+@test "seccomp: NOTIFY through create + start" {
+  [ -x "$AGENT" ] || skip "no seccomp agent at $AGENT (make -C build builds it)"
+  local sock=$BATS_TEST_TMPDIR/agent.sock log=$BATS_TEST_TMPDIR/agent.log
+  "$AGENT" --once --log "$log" "$sock" &
+  AGENT_PID=$!
+  for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  [ -S "$sock" ]
+
+  set_seccomp "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$sock\",
+    \"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+  set_config '.process.args = ["sh", "-c", "mkdir /faked; echo rc=$? >/result; test -e /faked && echo made >>/result"]'
+  run kist create --bundle "$BUNDLE" test-notify-cs
+  assert_success
+  run timeout 20 "$KIST" --root "$KIST_ROOT" start test-notify-cs
+  assert_success
+  wait_for_status test-notify-cs stopped
+  run cat "$BUNDLE/rootfs/result"
+  assert_output "rc=0"
+  run cat "$log"
+  assert_line --regexp '"id":"test-notify-cs"'
   assert_line --regexp '^pid [0-9]+: mkdir(at)? faked$'
 }

@@ -122,8 +122,7 @@ int kist_cg_v1_kill(const struct kist_cgroup *cg, int sig, kist_error_t *err);
 /* Enables controllers (KIST_CG_BIT sets) in the cgroup.subtree_control of
  * every ancestor of d's leaf, from the hierarchy root down: need must work,
  * want is best effort. Writes only what is not enabled yet. */
-int kist_cg_v2_enable(const struct kist_cg_dir *d, uint32_t want, uint32_t need,
-                      kist_error_t *err);
+int kist_cg_v2_enable(const struct kist_cg_dir *d, uint32_t want, uint32_t need, kist_error_t *err);
 int kist_cg_v2_set_frozen(const struct kist_cg_dir *d, bool frozen, kist_error_t *err);
 bool kist_cg_v2_is_frozen(const struct kist_cg_dir *d);
 /* True when no process is in d or below (cgroup.events "populated 0"). */

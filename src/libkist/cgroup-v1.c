@@ -21,21 +21,45 @@ static long now_ms(void)
   return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* The cpuset value of dir fd, filled in from its ancestors when empty: a
+ * concurrent create may have made the shared "kist" parent and not yet
+ * copied its cpus/mems. The hierarchy root is never empty. */
+static char *cpuset_value(int fd, const char *path, const char *file, int depth, kist_error_t *err)
+{
+  char *val = NULL;
+  if (kist_cg_read(fd, path, file, &val, err) < 0)
+    return NULL;
+  if (val[0] != '\0' || depth > 64)
+    return val;
+  free(val);
+  cleanup_close int up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (up < 0) {
+    kist_fail(err, errno, "open %s/..", path);
+    return NULL;
+  }
+  cleanup_free char *upath = xasprintf("%s/..", path);
+  val = cpuset_value(up, upath, file, depth + 1, err);
+  if (val && kist_cg_write(fd, path, file, val, err) < 0) {
+    free(val);
+    return NULL;
+  }
+  return val;
+}
+
 static int copy_from_parent(int parentfd, int fd, const char *path, const char *file, bool fresh,
                             kist_error_t *err)
 {
-  cleanup_free char *cur = NULL, *val = NULL;
   if (!fresh) {
+    cleanup_free char *cur = NULL;
     if (kist_cg_read(fd, path, file, &cur, err) < 0)
       return -1;
     if (cur[0] != '\0')
       return 0; /* a joined cpuset that is already usable */
   }
   cleanup_free char *ppath = xasprintf("%s/..", path);
-  if (kist_cg_read(parentfd, ppath, file, &val, err) < 0)
+  cleanup_free char *val = cpuset_value(parentfd, ppath, file, 0, err);
+  if (val == NULL)
     return -1;
-  if (val[0] == '\0')
-    return kist_fail(err, 0, "%s/%s: the parent cpuset is empty", ppath, file);
   return kist_cg_write(fd, path, file, val, err);
 }
 

@@ -153,7 +153,9 @@ static void detect_layout(struct kist_cg_layout *L)
       cleanup_free char *p = xasprintf("%s/%s", KIST_CG_ROOT, de->d_name);
       struct stat st;
       struct statfs fs;
-      if (lstat(p, &st) < 0 || !S_ISDIR(st.st_mode) || statfs(p, &fs) < 0)
+      if (de->d_type == DT_UNKNOWN && (lstat(p, &st) < 0 || !S_ISDIR(st.st_mode)))
+        continue;
+      if (statfs(p, &fs) < 0)
         continue;
       struct kist_cg_hier *h = &L->h[L->n];
       snprintf(h->name, sizeof h->name, "%s", de->d_name);
@@ -602,6 +604,8 @@ static int apply_write(const struct kist_cgroup *cg, const struct kist_cg_dir *d
     fd = openat(d->fd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   }
   if (fd < 0 && errno == ENOENT) {
+    if (w->flags & KIST_CGW_OPTIONAL)
+      return 0;
     if (w->alt_file)
       return kist_fail(err, 0, "%s: neither %s nor %s exists in %s (not supported by this kernel)",
                        w->field, w->file, w->alt_file, dp);
@@ -887,6 +891,11 @@ int kist_cgroup_load(const struct kist_context *ctx, int state_dirfd, struct kis
   }
   *out = cg;
   return 0;
+}
+
+bool kist_cgroup_owned(const struct kist_cgroup *cg)
+{
+  return cg && cg->owned;
 }
 
 const char *kist_cgroup_path(const struct kist_cgroup *cg)

@@ -37,7 +37,9 @@ int kist_cgroup_v2_fd(const struct kist_cgroup *cg);
 int kist_cgroup_enter(const struct kist_cgroup *cg, pid_t pid, kist_error_t *err);
 
 /* Persists / reloads what delete, kill --all, ps, pause need, in the
- * container's state directory (a file named "cgroup"). */
+ * container's state directory (a file named "cgroup"). load: *out is NULL
+ * (and 0 returned) when the state has no cgroup file. Loading touches
+ * nothing under /sys/fs/cgroup. */
 int kist_cgroup_save(const struct kist_cgroup *cg, int state_dirfd, kist_error_t *err);
 int kist_cgroup_load(const struct kist_context *ctx, int state_dirfd, struct kist_cgroup **out,
                      kist_error_t *err);
@@ -45,11 +47,18 @@ int kist_cgroup_load(const struct kist_context *ctx, int state_dirfd, struct kis
 /* The container's cgroup path as seen in /proc/PID/cgroup ("/kist/ID"). */
 const char *kist_cgroup_path(const struct kist_cgroup *cg);
 
-/* Lists every pid in the cgroup (all hierarchies agree; the pids one is read). */
+/* Lists every pid in the cgroup and the sub-cgroups the container made
+ * (all hierarchies agree; the pids one, or the v2 tree, is read). */
 int kist_cgroup_pids(const struct kist_cgroup *cg, pid_t **pids, size_t *n, kist_error_t *err);
 
-/* Signals every process in the cgroup. Refuses (error) unless kist created
- * this cgroup: never a joined or the root cgroup (safety rule). */
+/* True when kist created the container's cgroup in every hierarchy; false
+ * for a joined one (cgroupsPath naming an existing cgroup), which
+ * kist_cgroup_kill refuses: callers then signal the init pid only. */
+bool kist_cgroup_owned(const struct kist_cgroup *cg);
+
+/* Signals every process in the cgroup. Refuses (error, EPERM) unless kist
+ * created this cgroup: never a joined or the root cgroup (safety rule).
+ * SIGKILL returns once the cgroup is empty. */
 int kist_cgroup_kill(const struct kist_cgroup *cg, int sig, kist_error_t *err);
 
 /* True when the cgroup has no processes left. */

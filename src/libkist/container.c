@@ -155,6 +155,9 @@ static void creation_teardown(struct creation *c)
     while (waitpid(c->helper, NULL, 0) < 0 && errno == EINTR)
       ;
   }
+  /* run releases the lock once created: take it back before removing. */
+  if (c->dirfd >= 0)
+    flock(c->dirfd, LOCK_EX);
   kist_error_t e2 = NULL;
   if (c->cg) {
     /* createContainer hooks may have left processes behind. */
@@ -175,7 +178,7 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
   if (kist_id_validate(c->id, err) < 0)
     return -1;
   if (o->preserve_fds < 0)
-    return kist_fail(err, EINVAL, "--preserve-fds: must not be negative");
+    return kist_fail(err, 0, "--preserve-fds: must not be negative");
   c->rootfd = kist_state_root_open(c->ctx->root, true, err);
   if (c->rootfd < 0)
     return -1;
@@ -201,11 +204,11 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
   if (c->rootfs == NULL)
     return -1;
   if (stat(c->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
-    return kist_fail(err, ENOTDIR, "root.path: %s", c->rootfs);
+    return kist_fail(err, 0, "root.path: %s is not a directory", c->rootfs);
   if (kist_ns_plan(cfg, &c->ns, err) < 0)
     return -1;
   if (!(c->ns.new_flags & CLONE_NEWNS) && cfg->mounts_len > 0)
-    return kist_fail(err, EINVAL, "mounts: need a new mount namespace (linux.namespaces has none)");
+    return kist_fail(err, 0, "mounts: need a new mount namespace (linux.namespaces has none)");
   if (kist_devices_validate(cfg, err) < 0 || kist_masks_validate(cfg, err) < 0)
     return -1;
   if (kist_process_validate(cfg, err) < 0)
@@ -220,7 +223,7 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
   bool tty = cfg->process && cfg->process->terminal_present && cfg->process->terminal;
   if (tty && o->console_socket == NULL) {
     if (!foreground)
-      return kist_fail(err, EINVAL,
+      return kist_fail(err, 0,
                        "process.terminal is true: --console-socket is required to receive it");
     c->relay_tty = true;
   }
@@ -244,7 +247,7 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
     if (c->pidfile_dirfd < 0)
       return kist_fail(err, errno, "--pid-file %s: directory %s", o->pid_file, dir);
     if (c->pidfile_base[0] == '\0')
-      return kist_fail(err, EISDIR, "--pid-file %s", o->pid_file);
+      return kist_fail(err, 0, "--pid-file %s: names a directory", o->pid_file);
   }
   return 0;
 }
@@ -466,6 +469,9 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
     goto fail;
   if (kist_sync_send(c->sync_fd, KIST_SYNC_DONE, start_now, NULL, -1, err) < 0)
     goto fail;
+  /* Created: from now on kill, delete -f, state must not wait for us (run
+   * keeps going for the life of the process). */
+  flock(c->dirfd, LOCK_UN);
   return 0;
 
 fail:
@@ -496,7 +502,7 @@ int kist_container_open(const struct kist_context *ctx, const char *id, int lock
   if (rootfd < 0) {
     if (errno == ENOENT) {
       kist_error_release(err);
-      return kist_fail(err, ENOENT, "container %s does not exist", id);
+      return kist_fail_take(err, ENOENT, xasprintf("container %s does not exist", id));
     }
     return -1;
   }
@@ -928,21 +934,24 @@ static int wait_foreground(struct creation *c, struct foreground *fg, kist_error
   }
 }
 
-/* The container after its process ended (or failed to start): gone. */
+/* The container after its process ended: gone, unless someone deleted it
+ * (or replaced it under the same id) meanwhile. */
 static int run_cleanup(struct creation *c, kist_error_t *err)
 {
+  unsigned long long starttime = c->st.starttime;
   struct kist_container *k = NULL;
-  /* We hold the lock since create: reuse our fds instead of reopening. */
-  k = xzalloc(sizeof *k);
-  k->ctx = c->ctx;
-  k->rootfd = steal_fd(&c->rootfd);
-  k->dirfd = steal_fd(&c->dirfd);
-  k->dir = xstrdup(c->dir);
-  k->st = c->st;
-  memset(&c->st, 0, sizeof c->st);
-  k->cg = steal_pointer(&c->cg);
-  k->st.status = KIST_STATUS_STOPPED;
-  int r = destroy(k, false, err);
+  kist_error_t e2 = NULL;
+  if (kist_container_open(c->ctx, c->id, LOCK_EX, &k, &e2) < 0) {
+    int gone = kist_error_errno(e2) == ENOENT;
+    if (!gone && err && *err == NULL)
+      *err = e2;
+    else
+      kist_error_release(&e2);
+    return gone ? 0 : -1;
+  }
+  int r = 0;
+  if (k->st.starttime == starttime)
+    r = destroy(k, false, err);
   kist_container_close(k);
   return r;
 }

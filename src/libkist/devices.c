@@ -51,12 +51,12 @@ int kist_devices_validate(const oci_config *cfg, kist_error_t *err)
   for (size_t i = 0; l && i < l->devices_len; i++) {
     const oci_device *d = l->devices[i];
     if (type_bits(d->type) < 0)
-      return kist_fail(err, EINVAL, "linux.devices[%zu].type: '%s' is not one of c, b, u, p", i,
+      return kist_fail(err, 0, "linux.devices[%zu].type: '%s' is not one of c, b, u, p", i,
                        d->type ? d->type : "");
     if (d->path == NULL || d->path[0] != '/')
-      return kist_fail(err, EINVAL, "linux.devices[%zu].path: must be an absolute path", i);
+      return kist_fail(err, 0, "linux.devices[%zu].path: must be an absolute path", i);
     if (type_bits(d->type) != S_IFIFO && (!d->major_present || !d->minor_present))
-      return kist_fail(err, EINVAL, "linux.devices[%zu]: major and minor are required for %s", i,
+      return kist_fail(err, 0, "linux.devices[%zu]: major and minor are required for %s", i,
                        d->path);
   }
   return 0;

@@ -221,8 +221,9 @@ static int run_one(const oci_hook *h, const char *stage, size_t idx, const char 
   if (r < 0)
     return -1;
   if (r == 1)
-    return kist_fail(err, ETIMEDOUT, "%s hook #%zu (%s) timed out after %llds", stage, idx, h->path,
-                     (long long)h->timeout);
+    return kist_fail_take(err, ETIMEDOUT,
+                          xasprintf("%s hook #%zu (%s) timed out after %llds", stage, idx, h->path,
+                                    (long long)h->timeout));
   if (n == (ssize_t)sizeof exec_errno && exec_errno != 0)
     return kist_fail(err, exec_errno, "%s hook #%zu (%s): exec", stage, idx, h->path);
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
@@ -234,8 +235,8 @@ static int run_one(const oci_hook *h, const char *stage, size_t idx, const char 
   return 0;
 }
 
-int kist_hooks_run(oci_hook *const *hooks, size_t n, const char *stage, const char *state_json,
-                   kist_error_t *err)
+static int run_all(oci_hook *const *hooks, size_t n, const char *stage, const char *state_json,
+                   bool keep_going, kist_error_t *err)
 {
   if (n == 0)
     return 0;
@@ -245,8 +246,29 @@ int kist_hooks_run(oci_hook *const *hooks, size_t n, const char *stage, const ch
   sigemptyset(&ign.sa_mask);
   sigaction(SIGPIPE, &ign, &old);
   int ret = 0;
-  for (size_t i = 0; i < n && ret == 0; i++)
-    ret = run_one(hooks[i], stage, i, state_json, err);
+  for (size_t i = 0; i < n && (ret == 0 || keep_going); i++) {
+    if (!keep_going) {
+      ret = run_one(hooks[i], stage, i, state_json, err);
+      continue;
+    }
+    kist_error_t e = NULL;
+    if (run_one(hooks[i], stage, i, state_json, &e) < 0) {
+      kist_warn("%s", kist_error_message(e));
+      kist_error_release(&e);
+    }
+  }
   sigaction(SIGPIPE, &old, NULL);
   return ret;
+}
+
+int kist_hooks_run(oci_hook *const *hooks, size_t n, const char *stage, const char *state_json,
+                   kist_error_t *err)
+{
+  return run_all(hooks, n, stage, state_json, false, err);
+}
+
+void kist_hooks_run_warn(oci_hook *const *hooks, size_t n, const char *stage,
+                         const char *state_json)
+{
+  run_all(hooks, n, stage, state_json, true, NULL);
 }

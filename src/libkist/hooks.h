@@ -22,4 +22,10 @@ int kist_hooks_validate(const oci_config_hooks *hooks, kist_error_t *err);
 int kist_hooks_run(oci_hook *const *hooks, size_t n, const char *stage, const char *state_json,
                    kist_error_t *err);
 
+/* For poststart and poststop, where the spec says a failing hook is a
+ * warning and the remaining hooks and the lifecycle go on: runs every hook
+ * and logs each failure with kist_warn. */
+void kist_hooks_run_warn(oci_hook *const *hooks, size_t n, const char *stage,
+                         const char *state_json);
+
 #endif

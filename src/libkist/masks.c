@@ -16,11 +16,11 @@ int kist_masks_validate(const oci_config *cfg, kist_error_t *err)
   const oci_config_linux *l = cfg->linux;
   for (size_t i = 0; l && i < l->masked_paths_len; i++)
     if (l->masked_paths[i][0] != '/')
-      return kist_fail(err, EINVAL, "linux.maskedPaths[%zu]: '%s' is not an absolute path", i,
+      return kist_fail(err, 0, "linux.maskedPaths[%zu]: '%s' is not an absolute path", i,
                        l->masked_paths[i]);
   for (size_t i = 0; l && i < l->readonly_paths_len; i++)
     if (l->readonly_paths[i][0] != '/')
-      return kist_fail(err, EINVAL, "linux.readonlyPaths[%zu]: '%s' is not an absolute path", i,
+      return kist_fail(err, 0, "linux.readonlyPaths[%zu]: '%s' is not an absolute path", i,
                        l->readonly_paths[i]);
   return 0;
 }

@@ -218,29 +218,29 @@ bool kist_mounts_need_cgroup_paths(const oci_config *cfg)
 int kist_mounts_validate(const oci_config *cfg, kist_error_t *err)
 {
   if (cfg->root == NULL || cfg->root->path == NULL || cfg->root->path[0] == '\0')
-    return kist_fail(err, EINVAL, "root.path: missing");
+    return kist_fail(err, 0, "root.path: missing");
   const char *rp = cfg->linux ? cfg->linux->rootfs_propagation : NULL;
   if (rp && rp[0]) {
     int k = find_option(rp);
     if (k < 0 || mount_options[k].kind != O_PROP)
-      return kist_fail(err, EINVAL, "linux.rootfsPropagation: unknown propagation '%s'", rp);
+      return kist_fail(err, 0, "linux.rootfsPropagation: unknown propagation '%s'", rp);
   }
   for (size_t i = 0; i < cfg->mounts_len; i++) {
     const oci_mount *m = cfg->mounts[i];
     const char *d = m->destination;
     if (d == NULL || d[0] == '\0')
-      return kist_fail(err, EINVAL, "mounts[%zu].destination: missing", i);
+      return kist_fail(err, 0, "mounts[%zu].destination: missing", i);
     if (d[0] != '/')
-      return kist_fail(err, EINVAL, "mounts[%zu].destination: '%s' is not an absolute path", i, d);
+      return kist_fail(err, 0, "mounts[%zu].destination: '%s' is not an absolute path", i, d);
     bool bind = is_bind(m);
     if (!bind && (m->type == NULL || m->type[0] == '\0'))
-      return kist_fail(err, EINVAL, "mounts[%zu].type: missing for %s", i, d);
+      return kist_fail(err, 0, "mounts[%zu].type: missing for %s", i, d);
     if (bind && (m->source == NULL || m->source[0] == '\0'))
-      return kist_fail(err, EINVAL, "mounts[%zu].source: a bind mount needs a source", i);
+      return kist_fail(err, 0, "mounts[%zu].source: a bind mount needs a source", i);
     for (size_t j = 0; j < m->options_len; j++) {
       int k = find_option(m->options[j]);
       if (k >= 0 && mount_options[k].kind == O_IDMAP)
-        return kist_fail(err, ENOTSUP, "mounts[%zu].options[%zu]: %s mounts are not supported yet",
+        return kist_fail(err, 0, "mounts[%zu].options[%zu]: %s mounts are not supported yet",
                          i, j, m->options[j]);
       if (k < 0 && bind && !str_has_prefix(m->options[j], "x-"))
         kist_warn("mounts[%zu].options[%zu]: '%s' is not a bind mount option, ignored", i, j,
@@ -252,7 +252,7 @@ int kist_mounts_validate(const oci_config *cfg, kist_error_t *err)
       n--;
     if (n == 5 && strncmp(d, "/proc", 5) == 0) {
       if (m->type == NULL || strcmp(m->type, "proc") != 0)
-        return kist_fail(err, EINVAL, "mounts[%zu]: only a proc filesystem may be mounted on /proc",
+        return kist_fail(err, 0, "mounts[%zu]: only a proc filesystem may be mounted on /proc",
                          i);
     } else if (str_has_prefix(d, "/proc/")) {
       bool ok = false;
@@ -260,7 +260,7 @@ int kist_mounts_validate(const oci_config *cfg, kist_error_t *err)
         if (strlen(proc_bind_ok[k]) == n && strncmp(proc_bind_ok[k], d, n) == 0)
           ok = true;
       if (!ok)
-        return kist_fail(err, EINVAL, "mounts[%zu].destination: mounting over %s is not allowed", i,
+        return kist_fail(err, 0, "mounts[%zu].destination: mounting over %s is not allowed", i,
                          d);
     }
   }
@@ -479,7 +479,7 @@ static int mount_cgroup_v1(const oci_mount *m, int destfd, const struct mopts *o
   if (top < 0)
     return -1;
   if (env->proc_cgroup == NULL)
-    return kist_fail(err, EINVAL, "%s: the cgroup paths of the init are unknown", what);
+    return kist_fail(err, 0, "%s: the cgroup paths of the init are unknown", what);
   cleanup_free char *lines = xstrdup(env->proc_cgroup);
   char *save = NULL;
   for (char *line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

@@ -62,22 +62,22 @@ static int check_maps(const oci_config *cfg, const struct kist_ns_plan *plan, ki
   bool have_uid = l && l->uid_mappings_len > 0, have_gid = l && l->gid_mappings_len > 0;
   bool new_user = plan->new_flags & CLONE_NEWUSER;
   if ((have_uid || have_gid) && !new_user)
-    return kist_fail(err, EINVAL, "linux.%s: id mappings need a new user namespace",
+    return kist_fail(err, 0, "linux.%s: id mappings need a new user namespace",
                      have_uid ? "uidMappings" : "gidMappings");
   if (new_user && !have_uid)
-    return kist_fail(err, EINVAL, "linux.uidMappings: a new user namespace needs uid mappings");
+    return kist_fail(err, 0, "linux.uidMappings: a new user namespace needs uid mappings");
   if (new_user && !have_gid)
-    return kist_fail(err, EINVAL, "linux.gidMappings: a new user namespace needs gid mappings");
+    return kist_fail(err, 0, "linux.gidMappings: a new user namespace needs gid mappings");
   for (int pass = 0; pass < 2 && l; pass++) {
     oci_id_mapping **m = pass ? l->gid_mappings : l->uid_mappings;
     size_t n = pass ? l->gid_mappings_len : l->uid_mappings_len;
     for (size_t i = 0; i < n; i++)
       if (m[i]->size == 0)
-        return kist_fail(err, EINVAL, "linux.%s[%zu].size: must be at least 1",
+        return kist_fail(err, 0, "linux.%s[%zu].size: must be at least 1",
                          pass ? "gidMappings" : "uidMappings", i);
   }
   if (l && l->time_offsets && !(plan->new_flags & CLONE_NEWTIME))
-    return kist_fail(err, EINVAL, "linux.timeOffsets: offsets need a new time namespace");
+    return kist_fail(err, 0, "linux.timeOffsets: offsets need a new time namespace");
   return 0;
 }
 
@@ -92,12 +92,12 @@ int kist_ns_plan(const oci_config *cfg, struct kist_ns_plan *plan, kist_error_t 
     int k = ns->type ? kind_of(ns->type) : -1;
     if (k < 0) {
       kist_ns_plan_release(plan);
-      return kist_fail(err, EINVAL, "linux.namespaces[%zu].type: unknown namespace type '%s'", i,
+      return kist_fail(err, 0, "linux.namespaces[%zu].type: unknown namespace type '%s'", i,
                        ns->type ? ns->type : "");
     }
     if ((plan->new_flags & kinds[k].flag) || plan->join_fd[k] >= 0) {
       kist_ns_plan_release(plan);
-      return kist_fail(err, EINVAL, "linux.namespaces[%zu]: duplicate %s namespace", i,
+      return kist_fail(err, 0, "linux.namespaces[%zu]: duplicate %s namespace", i,
                        kinds[k].name);
     }
     if (ns->path == NULL || ns->path[0] == '\0') {
@@ -117,7 +117,7 @@ int kist_ns_plan(const oci_config *cfg, struct kist_ns_plan *plan, kist_error_t 
       kist_ns_plan_release(plan);
       if (type < 0)
         return kist_fail(err, e, "linux.namespaces[%zu].path: %s is not a namespace", i, ns->path);
-      return kist_fail(err, EINVAL, "linux.namespaces[%zu].path: %s is a %s namespace, not %s", i,
+      return kist_fail(err, 0, "linux.namespaces[%zu].path: %s is a %s namespace, not %s", i,
                        ns->path, name_of_flag(type), kinds[k].name);
     }
     plan->join_fd[k] = fd;

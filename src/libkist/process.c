@@ -169,8 +169,8 @@ static int sysctl_check(const oci_config *cfg, const char *key, kist_error_t *er
                      key);
   const oci_namespace_reference *ns = find_ns(cfg, type);
   if (ns == NULL)
-    return kist_fail(err, 0, "linux.sysctl.%s: needs a %s namespace (linux.namespaces has none)",
-                     key, type);
+    return kist_fail(err, 0, "linux.sysctl.%s: needs %s %s namespace (linux.namespaces has none)",
+                     key, type[0] == 'i' ? "an" : "a", type);
   if (ns_is_hosts(ns))
     return kist_fail(err, 0, "linux.sysctl.%s: the %s namespace joined (%s) is the host's own", key,
                      type, ns->path);

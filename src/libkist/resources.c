@@ -180,7 +180,8 @@ static int plan_memory(const struct kist_cg_layout *lay, const oci_config_linux_
     add(p, lay, M, "memory.swap.max", v, RES ".memory.swap");
   } else if (limit && m->limit == -1) {
     /* v1 semantics of "limit -1, no swap": both unlimited. */
-    add(p, lay, M, "memory.swap.max", xstrdup("max"), RES ".memory.swap");
+    add(p, lay, M, "memory.swap.max", xstrdup("max"), RES ".memory.swap")->flags |=
+      KIST_CGW_OPTIONAL;
   }
   if (resv)
     add(p, lay, M, "memory.low", limit_str(m->reservation, true), RES ".memory.reservation");

@@ -17,6 +17,8 @@
 /* Retry with the next write first when this one fails with EINVAL: v1
  * memory.limit_in_bytes must stay <= memory.memsw.limit_in_bytes. */
 #define KIST_CGW_SWAP_ORDER 1u
+/* Skip silently when the file does not exist (an implied setting). */
+#define KIST_CGW_OPTIONAL 2u
 
 struct kist_cg_write {
   enum kist_cg_ctrl ctrl; /* the hierarchy: lay->where[ctrl] */

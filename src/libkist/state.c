@@ -34,16 +34,16 @@ int kist_id_validate(const char *id, kist_error_t *err)
 {
   size_t n = strlen(id);
   if (n == 0)
-    return kist_fail(err, EINVAL, "container id is empty");
+    return kist_fail(err, 0, "container id is empty");
   if (n > 1024)
-    return kist_fail(err, EINVAL, "container id is longer than 1024 bytes");
+    return kist_fail(err, 0, "container id is longer than 1024 bytes");
   if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-    return kist_fail(err, EINVAL, "invalid container id '%s'", id);
+    return kist_fail(err, 0, "invalid container id '%s'", id);
   for (const char *p = id; *p; p++) {
     char c = *p;
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
           c == '-' || c == '.'))
-      return kist_fail(err, EINVAL,
+      return kist_fail(err, 0,
                        "invalid container id '%s': only letters, digits, '_', '-' and '.' are "
                        "allowed",
                        id);
@@ -102,8 +102,8 @@ int kist_state_dir_open(int rootfd, const char *id, int lock_op, kist_error_t *e
 {
   int dfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0) {
-    if (errno == ENOENT)
-      return kist_fail(err, ENOENT, "container %s does not exist", id);
+    if (errno == ENOENT) /* errno kept for delete --force, no strerror suffix */
+      return kist_fail_take(err, ENOENT, xasprintf("container %s does not exist", id));
     return kist_fail(err, errno, "open the state directory of %s", id);
   }
   if (lock_op != 0 && lock_dir(dfd, lock_op, id, err) < 0) {
@@ -308,7 +308,7 @@ int kist_state_load(int dirfd, const char *id, struct kist_state *st, kist_error
   yajl_val root = yajl_tree_parse(data, ebuf, sizeof ebuf);
   if (root == NULL || !YAJL_IS_OBJECT(root)) {
     yajl_tree_free(root);
-    return kist_fail(err, EINVAL, "state of container %s is corrupt", id);
+    return kist_fail(err, 0, "state of container %s is corrupt", id);
   }
   const char *status = get_str(root, "status");
   st->status = KIST_STATUS_CREATING;

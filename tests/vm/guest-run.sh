@@ -36,6 +36,25 @@ poweroff_now () {
 
 is_mountpoint () { grep -q "^[^ ]* $1 " /proc/mounts 2> /dev/null; }
 
+# A fresh tmpfs on /tmp, except that the host dirs listed in KIST_VM_KEEP
+# (/tmp/NAME: the repository or build dir living in the host's /tmp) stay
+# visible, writable through the overlay.
+mount_tmp () {
+  local d keep=()
+  mkdir -p /run/kist-vm-keep
+  for d in ${KIST_VM_KEEP:-}; do
+    [ -d "$d" ] || continue
+    mkdir -p "/run/kist-vm-keep/${d##*/}"
+    mount --bind "$d" "/run/kist-vm-keep/${d##*/}" && keep+=("$d")
+  done
+  mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+  for d in "${keep[@]}"; do
+    # bind + umount, not --move: systemd makes the mounts shared.
+    mkdir -p "$d" && mount --bind "/run/kist-vm-keep/${d##*/}" "$d" \
+      && umount "/run/kist-vm-keep/${d##*/}"
+  done
+}
+
 mount_api () {
   is_mountpoint /proc || mount -t proc proc /proc
   is_mountpoint /sys || mount -t sysfs sysfs /sys
@@ -44,7 +63,7 @@ mount_api () {
   is_mountpoint /dev/pts || mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
   is_mountpoint /dev/shm || mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm
   is_mountpoint /dev/mqueue || mount -t mqueue mqueue /dev/mqueue
-  is_mountpoint /tmp || mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+  is_mountpoint /tmp || mount_tmp
   is_mountpoint /sys/fs/cgroup || mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
   mkdir -p /run/lock /var/tmp
   [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
@@ -63,6 +82,9 @@ enable_controllers () {
     || say "cannot enable controllers:$ctrls"
 }
 
+# vm.conf: KIST_VM_* settings; job.env (below): the environment for the job.
+. "$JOB/vm.conf"
+
 # Under systemd everything but /tmp is mounted already (the guards skip it);
 # the tests want /tmp to be a tmpfs in both modes.
 mount_api
@@ -75,8 +97,6 @@ if [ "$MODE" = busybox ]; then
 fi
 ip link set lo up 2> /dev/null
 
-# vm.conf: KIST_VM_* settings; job.env: the environment for the job.
-. "$JOB/vm.conf"
 export HOME=/root TERM=dumb LANG=C.UTF-8 LC_ALL=C.UTF-8 USER=root LOGNAME=root
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 [ -r "$JOB/job.env" ] && set -a && . "$JOB/job.env" && set +a

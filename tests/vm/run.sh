@@ -239,6 +239,15 @@ fi
   printf 'KIST_VM_KVER=%q\n' "$KVER"
   printf 'KIST_VM_MODULES=%q\n' "$KDIR/lib/modules/$KVER"
   printf 'KIST_VM_CWD=%q\n' "$REPO"
+  # The guest's /tmp is a fresh tmpfs: keep the repository and the build dir
+  # visible there when they live in the host's /tmp.
+  keep=""
+  for d in "$REPO" "$KIST_BUILD" "${KIST:+$(dirname "$KIST")}"; do
+    case "$d" in
+      /tmp/?*) d=${d#/tmp/} && keep="$keep /tmp/${d%%/*}" ;;
+    esac
+  done
+  printf 'KIST_VM_KEEP=%q\n' "$keep"
 } > "$JOB/vm.conf"
 {
   # Pass KIST_* / BATS_* through (not our own KIST_VM_* settings).

@@ -25,12 +25,12 @@ teardown () {
   fi
 }
 
-# make_bundle ARG...: busybox rootfs + a config (from crun's or runc's `spec`,
-# so that a broken `kist spec` does not hide `kist run`) whose process runs
-# ARG..., writable root, no terminal, 64 MiB memory limit.
+# make_bundle SPEC ARG...: busybox rootfs + a config from `SPEC spec` (each
+# runtime gets its own default config) whose process runs ARG..., writable
+# root, no terminal, 64 MiB memory limit.
 make_bundle () {
-  local spec b
-  spec=$(command -v crun || command -v runc) || fail "need crun or runc for spec"
+  local spec=$1 b
+  shift
   mkdir -p "$BUNDLE/rootfs/bin" "$BUNDLE/rootfs/proc" "$BUNDLE/rootfs/sys" \
     "$BUNDLE/rootfs/dev" "$BUNDLE/rootfs/tmp"
   for b in /bin/busybox /usr/bin/busybox; do
@@ -85,7 +85,7 @@ check_probe_output () {
 @test "crun runs a busybox container with a memory limit" {
   command -v crun > /dev/null || skip "crun not installed"
   RUNTIME=(crun)
-  make_bundle sh -c "$PROBE"
+  make_bundle crun sh -c "$PROBE"
   run crun run --bundle "$BUNDLE" "$ID"
   assert_success
   check_probe_output
@@ -94,7 +94,7 @@ check_probe_output () {
 @test "runc runs a busybox container with a memory limit" {
   command -v runc > /dev/null || skip "runc not installed"
   RUNTIME=(runc)
-  make_bundle sh -c "$PROBE"
+  make_bundle runc sh -c "$PROBE"
   run runc run --bundle "$BUNDLE" "$ID"
   assert_success
   check_probe_output
@@ -110,7 +110,7 @@ check_probe_output () {
 @test "kist runs a busybox container with a memory limit" {
   [ -x "${KIST:-}" ] || skip "no kist build (set KIST_BUILD)"
   RUNTIME=("$KIST" --root "$BATS_TEST_TMPDIR/state")
-  make_bundle sh -c "$PROBE"
+  make_bundle "$KIST" sh -c "$PROBE"
   run "${RUNTIME[@]}" run --bundle "$BUNDLE" "$ID"
   assert_success
   check_probe_output
@@ -123,17 +123,31 @@ check_probe_output () {
   assert_output --regexp '^0::/system\.slice/run-.*\.service$'
 }
 
-@test "systemd: crun --systemd-cgroup runs a container in a scope" {
-  under_systemd || skip "PID 1 is not systemd (run.sh --init=systemd)"
-  command -v crun > /dev/null || skip "crun not installed"
-  RUNTIME=(crun --systemd-cgroup)
-  make_bundle sh -c "$PROBE"
+# run_in_scope SPEC RUNTIME...: the probe container with a systemd cgroupsPath.
+run_in_scope () {
+  local spec=$1
+  shift
+  RUNTIME=("$@")
+  make_bundle "$spec" sh -c "$PROBE"
   jq --arg p "system.slice:kistvm:$ID" '.linux.cgroupsPath = $p' "$BUNDLE/config.json" \
     > "$BUNDLE/config.new" && mv "$BUNDLE/config.new" "$BUNDLE/config.json"
   run "${RUNTIME[@]}" run --bundle "$BUNDLE" "$ID"
   assert_success
   check_probe_output
+  assert_line --index 1 "0::/"
   # The scope is gone with the container.
   run systemctl is-active "kistvm-$ID.scope"
   assert_failure
+}
+
+@test "systemd: crun --systemd-cgroup runs a container in a scope" {
+  under_systemd || skip "PID 1 is not systemd (run.sh --init=systemd)"
+  command -v crun > /dev/null || skip "crun not installed"
+  run_in_scope crun crun --systemd-cgroup
+}
+
+@test "systemd: kist --systemd-cgroup runs a container in a scope" {
+  under_systemd || skip "PID 1 is not systemd (run.sh --init=systemd)"
+  [ -x "${KIST:-}" ] || skip "no kist build (set KIST_BUILD)"
+  run_in_scope "$KIST" "$KIST" --systemd-cgroup --root "$BATS_TEST_TMPDIR/state"
 }
