@@ -65,14 +65,20 @@ rc=$?
 rc=$?
 [ "$rc" = 7 ] || fail "lifecycle: exit status $rc, expected 7"
 
-# A command that does not exist: 127 and one error line.
+# A command that does not exist: the check names it, and kist_run gives 127.
 jq '.process.args = ["/no/such/command"]' "$tmp/bundle/config.json" >"$tmp/c.json" &&
   mv "$tmp/c.json" "$tmp/bundle/config.json"
 out=$("$embed" --root "$root" run "$tmp/bundle" embed-missing 2>&1)
 rc=$?
 echo "$out"
-# kist check already reports it: either way it must fail without running.
-[ "$rc" != 0 ] || fail "missing command: exit status 0"
+[ "$rc" = 1 ] || fail "missing command: kist_config_check let it through (status $rc)"
+case $out in *"process.args[0]"*"/no/such/command"*) ;; *) fail "check: no process.args[0] problem" ;; esac
+# Unchecked, kist_run itself refuses it: 127, like a shell.
+out=$("$embed" --root "$root" --no-check run "$tmp/bundle" embed-missing 2>&1)
+rc=$?
+echo "$out"
+[ "$rc" = 127 ] || fail "missing command: exit status $rc, expected 127"
+case $out in *"/no/such/command"*) ;; *) fail "run: the error does not name the command" ;; esac
 
 # Nothing may be left under the state root.
 left=$(find "$root" -mindepth 1 -maxdepth 1 2>/dev/null)

@@ -1,12 +1,14 @@
 /* embed: run an OCI bundle through libkist, the way a program that embeds
  * the runtime would.  Uses nothing but <libkist.h>.
  *
- *   embed [--root DIR] run BUNDLE ID        create + start + wait + delete
- *   embed [--root DIR] lifecycle BUNDLE ID  the same, one call per step
- *   embed [--root DIR] cleanup              delete --force every container
+ *   embed [--root DIR] [--no-check] run BUNDLE ID        create + start + wait + delete
+ *   embed [--root DIR] [--no-check] lifecycle BUNDLE ID  the same, one call per step
+ *   embed [--root DIR] cleanup                           delete --force every container
  *
- * Exits with the container process's exit code, or 1 (with one line on
- * stderr) when libkist reports an error.
+ * The bundle is linted first (kist_config_check) unless --no-check.
+ * Exits with the container process's exit code (126/127 when it could not
+ * be executed), or 1 (with one line on stderr) when libkist reports an
+ * error.
  *
  * Build: cc embed.c $(pkg-config --cflags --libs libkist)
  * SPDX-License-Identifier: LGPL-2.1-or-later */
@@ -61,8 +63,7 @@ static int run_steps(kist_context_t *ctx, const char *bundle, const char *id)
     kist_error_release(&err);
     return r;
   }
-  printf("embed: %s is %s, pid %d, bundle %s\n", info.id, info.status, (int)info.pid,
-         info.bundle);
+  printf("embed: %s is %s, pid %d, bundle %s\n", info.id, info.status, (int)info.pid, info.bundle);
   kist_container_info_clear(&info);
 
   int status = 1;
@@ -109,12 +110,17 @@ int main(int argc, char **argv)
 {
   int i = 1;
   const char *root = NULL;
+  bool check = true;
   if (i + 1 < argc && strcmp(argv[i], "--root") == 0) {
     root = argv[i + 1];
     i += 2;
   }
+  if (i < argc && strcmp(argv[i], "--no-check") == 0) {
+    check = false;
+    i++;
+  }
   if (i >= argc) {
-    fprintf(stderr, "usage: embed [--root DIR] run|lifecycle BUNDLE ID | cleanup\n");
+    fprintf(stderr, "usage: embed [--root DIR] [--no-check] run|lifecycle BUNDLE ID | cleanup\n");
     return 2;
   }
   const char *mode = argv[i++];
@@ -133,7 +139,7 @@ int main(int argc, char **argv)
     const char *bundle = argv[i], *id = argv[i + 1];
     int problems = 0;
     /* Lint first: a broken bundle is reported problem by problem. */
-    if (kist_config_check(ctx, bundle, print_problem, &problems, &err) < 0)
+    if (check && kist_config_check(ctx, bundle, print_problem, &problems, &err) < 0)
       rc = fail("check", &err);
     else if (problems > 0)
       rc = 1;
@@ -144,7 +150,7 @@ int main(int argc, char **argv)
     else
       rc = 2;
   } else {
-    fprintf(stderr, "usage: embed [--root DIR] run|lifecycle BUNDLE ID | cleanup\n");
+    fprintf(stderr, "usage: embed [--root DIR] [--no-check] run|lifecycle BUNDLE ID | cleanup\n");
     rc = 2;
   }
   kist_context_free(ctx);

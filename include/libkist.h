@@ -29,7 +29,8 @@
  *    "stopped" either way.
  *  - kist_run() in the foreground blocks and forwards every catchable signal
  *    of the calling thread while it waits, makes the caller a child
- *    subreaper, and reaps children it inherits from the container.
+ *    subreaper (for good), and reaps every child of the caller that exits
+ *    meanwhile (waitpid(-1)), not only the container's.
  *  - Logging (kist_context_set_debug(), kist_log_to_file()) is process-wide:
  *    errors and warnings that are not returned (e.g. from cleanup after a
  *    failure) go to stderr and to the log file.

@@ -6,6 +6,15 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
+# kist_out ARGS...: like `run kist ARGS...`, but kist's stdio is a file: a
+# created container's init keeps the stdio it was given until its process
+# exits, so a pipe (what `run` reads) would never close.
+kist_out() {
+  local out=$BATS_TEST_TMPDIR/kist.out rc=0
+  kist "$@" >"$out" 2>&1 </dev/null || rc=$?
+  run bash -c 'cat "$1"; exit "$2"' _ "$out" "$rc"
+}
+
 setup() {
   # The process waits for /go so that poststart sees it running.
   setup_bundle sh -c 'while [ ! -e /go ]; do sleep 0.05; done'
@@ -58,7 +67,7 @@ order() {
 
 @test "hooks: every stage runs, in order, at create, start and delete" {
   all_hooks
-  run kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
   assert_success
   [ "$(order)" = "prestart createRuntime createContainer" ]
   run kist start "$ID"
@@ -75,7 +84,8 @@ order() {
 
 @test "hooks: the state on stdin has the right id, status, pid and bundle" {
   all_hooks
-  kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
+  assert_success
   pid=$(kist state "$ID" | jq -r .pid)
   [ "$pid" -gt 0 ]
   kist start "$ID"
@@ -106,7 +116,8 @@ order() {
   set_config ".hooks.prestart = [{path: \"$HOOK\", args: [\"hook\", \"prestart\", \"$LOG\", \"extra\"],
       env: [\"FOO=bar\", \"X=1\"]}]
     | .hooks.createRuntime = [$(hook_json createRuntime)]"
-  kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
+  assert_success
   run cat "$LOG/prestart.env"
   # $# counts the args after argv[0]; env has only what the hook lists
   # (plus PWD, which sh itself sets).
@@ -122,14 +133,15 @@ echo "\$0" >"$LOG/argv0"
 EOF
   chmod 755 "$BATS_TEST_TMPDIR/argv0"
   set_config ".hooks.prestart = [{path: \"$BATS_TEST_TMPDIR/argv0\"}]"
-  kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
+  assert_success
   [ "$(cat "$LOG/argv0")" = "$BATS_TEST_TMPDIR/argv0" ]
 }
 
 @test "hooks: stdout and stderr reach kist's, no other fd is inherited" {
   set_config '.hooks.prestart = [{path: "/bin/sh",
       args: ["sh", "-c", "echo hook-out; echo hook-err >&2; ls /proc/self/fd | tr \"\\n\" \" \""]}]'
-  run kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
   assert_success
   assert_line hook-out
   assert_line hook-err
@@ -140,26 +152,46 @@ EOF
 @test "hooks: a hook that runs past its timeout is killed and create fails" {
   set_config '.hooks.createRuntime = [{path: "/bin/sleep", args: ["sleep", "30"], timeout: 1}]'
   start=$SECONDS
-  run kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
   assert_failure
   assert_output --partial "createRuntime hook #0 (/bin/sleep) timed out after 1s"
   [ $((SECONDS - start)) -lt 10 ]
   assert_root_empty
 }
 
+@test "hooks: a timeout also kills what the hook started" {
+  hook=$(jq -cn --arg s "sleep 30 & echo \$! > $LOG/bg; wait" \
+    '{path: "/bin/sh", timeout: 1, args: ["sh", "-c", $s]}')
+  set_config ".hooks.prestart = [$hook]"
+  kist_out create --bundle "$BUNDLE" "$ID"
+  assert_failure
+  assert_output --partial "prestart hook #0 (/bin/sh) timed out after 1s"
+  bg=$(cat "$LOG/bg")
+  [ -n "$bg" ]
+  # Reaped by init (or us) shortly after the SIGKILL: gone, not a zombie.
+  for _ in $(seq 50); do
+    kill -0 "$bg" 2>/dev/null || break
+    sleep 0.1
+  done
+  run kill -0 "$bg"
+  assert_failure
+  assert_root_empty
+}
+
 @test "hooks: a zero timeout is refused before anything runs" {
   set_config ".hooks.prestart = [$(hook_json prestart)]
     | .hooks.poststart = [{path: \"/bin/true\", timeout: 0}]"
-  run kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
   assert_failure
-  assert_output --partial "hooks.poststart[0].timeout: 0 must be greater than zero"
+  # The config parser already enforces the schema's minimum of 1.
+  assert_output --partial "hooks.poststart[0].timeout: 0"
   [ ! -e "$LOG/order" ]
   assert_root_empty
 }
 
 @test "hooks: a relative hook path is refused" {
   set_config '.hooks.prestart = [{path: "true"}]'
-  run kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
   assert_failure
   assert_output --partial "hooks.prestart[0].path: 'true' is not an absolute path"
   assert_root_empty
@@ -171,7 +203,7 @@ EOF
     set_config "del(.hooks) | .hooks.$stage = [$(hook_json $stage), {path: \"/bin/sh\",
         args: [\"sh\", \"-c\", \"exit 3\"]}, $(hook_json never)]
       | .hooks.poststop = [$(hook_json poststop)]"
-    run kist create --bundle "$BUNDLE" "$ID"
+    kist_out create --bundle "$BUNDLE" "$ID"
     assert_failure
     assert_output --partial "$stage hook #1 (/bin/sh) exited with status 3"
     assert_root_empty
@@ -185,7 +217,7 @@ EOF
 
 @test "hooks: a hook killed by a signal fails create, naming the signal" {
   set_config '.hooks.prestart = [{path: "/bin/sh", args: ["sh", "-c", "kill -9 $$"]}]'
-  run kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
   assert_failure
   assert_output --partial "prestart hook #0 (/bin/sh) killed by signal 9"
   assert_root_empty
@@ -193,7 +225,7 @@ EOF
 
 @test "hooks: a missing hook binary fails create" {
   set_config '.hooks.createRuntime = [{path: "/no/such/hook"}]'
-  run kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
   assert_failure
   assert_output --partial "createRuntime hook #0 (/no/such/hook): exec: No such file or directory"
   assert_root_empty
@@ -203,7 +235,7 @@ EOF
   set_config ".hooks.startContainer = [{path: \"/bin/false\"}]
     | .hooks.poststart = [$(hook_json poststart)]
     | .hooks.poststop = [$(hook_json poststop)]"
-  run kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
   assert_success
   run kist start "$ID"
   assert_failure
@@ -214,7 +246,7 @@ EOF
 
 @test "hooks: a failing poststart hook is a warning; the container runs and later hooks run" {
   set_config ".hooks.poststart = [{path: \"/bin/false\"}, $(hook_json poststart)]"
-  run kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
   assert_success
   run kist start "$ID"
   assert_success
@@ -225,7 +257,8 @@ EOF
 
 @test "hooks: a failing poststop hook is a warning; delete succeeds and later hooks run" {
   set_config ".hooks.poststop = [{path: \"/bin/false\"}, $(hook_json poststop)]"
-  kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
+  assert_success
   kist start "$ID"
   touch "$BUNDLE/rootfs/go"
   wait_for_status "$ID" stopped

@@ -7,6 +7,15 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
+# kist_out ARGS...: like `run kist ARGS...`, but kist's stdio is a file: a
+# created container's init keeps the stdio it was given until its process
+# exits, so a pipe (what `run` reads) would never close.
+kist_out() {
+  local out=$BATS_TEST_TMPDIR/kist.out rc=0
+  kist "$@" >"$out" 2>&1 </dev/null || rc=$?
+  run bash -c 'cat "$1"; exit "$2"' _ "$out" "$rc"
+}
+
 setup() {
   setup_bundle true
   ID=kp$BATS_TEST_NUMBER-$$
@@ -24,7 +33,7 @@ run_in_container() {
 
 # fails_at_create MESSAGE: create must fail naming MESSAGE and leave nothing.
 fails_at_create() {
-  run kist create --bundle "$BUNDLE" "$ID"
+  kist_out create --bundle "$BUNDLE" "$ID"
   assert_failure
   assert_output --partial "$1"
   assert_root_empty
@@ -284,6 +293,43 @@ example.org"
   assert_failure 126
   assert_output --partial "process.args[0]: /bin/root-only: Permission denied"
   assert_root_empty
+}
+
+@test "process: user, groups, caps, oomScoreAdj and sysctl inside a new user namespace" {
+  # The namespace's root (host uid 100000) must reach the bundle.
+  local d=$BUNDLE
+  while [ "$d" != / ] && [ "$d" != /tmp ]; do
+    chmod a+x "$d"
+    d=$(dirname "$d")
+  done
+  set_config '.linux.namespaces += [{type: "user"}]
+    | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+    | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+    | del(.linux.resources)
+    | .mounts |= map(select(.type != "sysfs" and .type != "cgroup"))
+    | .linux.sysctl = {"kernel.shmmax": "99999"}
+    | .process.oomScoreAdj = 300
+    | .process.user = {uid: 1000, gid: 1000, additionalGids: [5]}
+    | .process.capabilities = {bounding: ["CAP_KILL"], permitted: ["CAP_KILL"],
+        inheritable: ["CAP_KILL"], ambient: ["CAP_KILL"], effective: ["CAP_KILL"]}'
+  run_in_container 'id -u; id -G; grep -E "^Cap(Eff|Bnd|Amb)" /proc/self/status; cat /proc/sys/kernel/shmmax /proc/self/oom_score_adj; cat /proc/self/uid_map'
+  assert_success
+  assert_line --index 0 1000
+  assert_line --index 1 "1000 5"
+  assert_line --regexp '^CapEff:[[:space:]]+0000000000000020$'
+  assert_line --regexp '^CapBnd:[[:space:]]+0000000000000020$'
+  assert_line --regexp '^CapAmb:[[:space:]]+0000000000000020$'
+  assert_line 99999
+  assert_line 300
+  assert_line --regexp '^ +0 +100000 +65536$'
+}
+
+@test "process: a uid outside linux.uidMappings is refused" {
+  set_config '.linux.namespaces += [{type: "user"}]
+    | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 1000}]
+    | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 1000}]
+    | .process.user = {uid: 1000, gid: 0}'
+  fails_at_create "process.user.uid: 1000 is not mapped by linux.uidMappings"
 }
 
 # ---- errors ----

@@ -4,7 +4,7 @@
 
 load helpers
 
-FIXTURE=${KIST_PODMAN_CONFIG:-$REPO/../shared/fixtures/podman-like-config.json}
+FIXTURE=${KIST_PODMAN_CONFIG:-$REPO/tests/fixtures/podman-like-config.json}
 AGENT=${KIST_SECCOMP_AGENT:-$(dirname "$KIST")/contrib/seccomp-agent/kist-seccomp-agent}
 
 setup() {
@@ -32,6 +32,11 @@ deny_mkdir() {
     \"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"]} + $1]}"
 }
 
+# The podman-like profile: a copy of Podman's real config in tests/fixtures.
+need_fixture() {
+  [ -f "$FIXTURE" ] || fail "no podman-like profile at $FIXTURE"
+}
+
 cache_files() {
   find "$KIST_ROOT/.seccomp-cache" -name '*.bpf' 2>/dev/null | sort
 }
@@ -54,6 +59,7 @@ cache_files() {
 }
 
 @test "seccomp: defaultErrnoRet is what an unlisted syscall gets" {
+  need_fixture
   # The podman-like profile with mkdir taken off its allow list: mkdir then
   # meets defaultAction ERRNO with defaultErrnoRet 38 (ENOSYS).
   set_seccomp "$(jq -c '.linux.seccomp | .syscalls |= map(.names -= ["mkdir", "mkdirat"])' "$FIXTURE")"
@@ -180,6 +186,7 @@ EOF
 }
 
 @test "seccomp: the podman-like profile runs /bin/true" {
+  need_fixture
   set_seccomp "$(jq -c .linux.seccomp "$FIXTURE")"
   run kist run --bundle "$BUNDLE" test-podman
   assert_success
@@ -191,6 +198,7 @@ EOF
 }
 
 @test "seccomp: loads without noNewPrivileges and without CAP_SYS_ADMIN (Podman's default)" {
+  need_fixture
   # Podman leaves noNewPrivileges unset; the kernel then wants CAP_SYS_ADMIN
   # at load time, which the container's own capabilities lack.
   set_seccomp "$(jq -c .linux.seccomp "$FIXTURE")"
@@ -246,6 +254,7 @@ EOF
 }
 
 @test "seccomp: the podman-like profile from the cache" {
+  need_fixture
   set_seccomp "$(jq -c .linux.seccomp "$FIXTURE")"
   run kist --debug run --bundle "$BUNDLE" test-podman-c1
   assert_success
@@ -290,8 +299,10 @@ EOF
   set_seccomp "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$sock\",
     \"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
   set_config '.process.args = ["sh", "-c", "mkdir /faked; echo rc=$? >/result; test -e /faked && echo made >>/result"]'
-  run kist create --bundle "$BUNDLE" test-notify-cs
-  assert_success
+  # The init keeps create's stdio: files, not bats' pipe.
+  "$KIST" --root "$KIST_ROOT" create --bundle "$BUNDLE" test-notify-cs \
+    </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>"$BATS_TEST_TMPDIR/create.err" ||
+    fail "create: $(cat "$BATS_TEST_TMPDIR/create.err")"
   run timeout 20 "$KIST" --root "$KIST_ROOT" start test-notify-cs
   assert_success
   wait_for_status test-notify-cs stopped

@@ -49,10 +49,12 @@ void kist_context_free(kist_context_t *ctx)
   free(ctx);
 }
 
+/* Argument errors carry EINVAL for callers that branch on it, without
+ * kist_fail's ": Invalid argument" suffix: the message already says why. */
 int kist_context_set_root(kist_context_t *ctx, const char *root, kist_error_t *err)
 {
   if (root != NULL && root[0] == '\0')
-    return kist_fail(err, EINVAL, "state root: empty path");
+    return kist_fail_take(err, EINVAL, xstrdup("state root: empty path"));
   char *copy = root ? xstrdup(root) : default_root();
   free(ctx->root_owned);
   ctx->root_owned = copy;
@@ -73,7 +75,8 @@ void kist_context_set_systemd_cgroup(kist_context_t *ctx, bool on)
 int kist_context_set_rootless(kist_context_t *ctx, int rootless, kist_error_t *err)
 {
   if (rootless < -1 || rootless > 1)
-    return kist_fail(err, EINVAL, "rootless: expected 1, 0 or -1 (auto), got %d", rootless);
+    return kist_fail_take(err, EINVAL,
+                          xasprintf("rootless: expected 1, 0 or -1 (auto), got %d", rootless));
   ctx->base.rootless = rootless;
   return 0;
 }

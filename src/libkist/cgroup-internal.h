@@ -12,6 +12,7 @@
 
 #include "cgroup.h"
 #include "error.h"
+#include "ocispec.h"
 
 #define KIST_CG_ROOT     "/sys/fs/cgroup"
 #define KIST_CG_MAX_HIER 24
@@ -75,12 +76,20 @@ struct kist_cg_dir {
   int fd;      /* O_DIRECTORY fd of the leaf, -1 when not open */
 };
 
+struct kist_cg_plan;
+struct kist_sd_unit;
+
 struct kist_cgroup {
   enum kist_cgroup_mode mode;
   char *path; /* rel of the main dir, what /proc/PID/cgroup shows */
   bool owned; /* kist created the leaf in every hierarchy */
   size_t n;
   struct kist_cg_dir d[KIST_CG_MAX_HIER];
+  /* --systemd-cgroup with systemd running: the transient unit (saved as
+   * "systemd UNIT"); create also keeps what enter needs to start it. */
+  char *unit;
+  struct kist_sd_unit *sd;   /* create → enter only */
+  struct kist_cg_plan *plan; /* create → enter only: written again once systemd made the unit */
 };
 
 /* "/sys/fs/cgroup/<hier><rel>", malloc'd. */
@@ -130,5 +139,52 @@ bool kist_cg_v2_is_empty(const struct kist_cg_dir *d);
 /* SIGKILL through cgroup.kill (atomic, fork-bomb proof); other signals, or a
  * kernel without cgroup.kill (< 5.14), through kist_cg_v1_kill's loop. */
 int kist_cg_v2_kill(const struct kist_cgroup *cg, int sig, kist_error_t *err);
+
+/* ---- cgroup-systemd.c ---- */
+
+/* One property of a transient unit, as sd-bus appends it. */
+struct kist_sd_prop {
+  char *name;
+  char type; /* 't' uint64, 'b' bool, 's' string, 'y' byte array (a bitmask) */
+  uint64_t u; /* 't', 'b' */
+  char *s;    /* 's' */
+  unsigned char *bytes; /* 'y' */
+  size_t nbytes;
+};
+
+struct kist_sd_unit {
+  char *unit;  /* "prefix-name.scope" */
+  char *slice; /* "system.slice" */
+  struct kist_sd_prop *props;
+  size_t nprops;
+};
+
+/* systemd is PID 1 (/run/systemd/system exists) and its bus answers. */
+bool kist_cg_systemd_available(void);
+/* The unit for a --systemd-cgroup placement: cgroupsPath slice:prefix:name,
+ * or "kist-ID.scope" in system.slice. NULL (0 returned) for a placement
+ * systemd cannot own (a ".slice" leaf). */
+int kist_cg_systemd_unit(const char *cgroups_path, const char *id, struct kist_sd_unit **out,
+                         kist_error_t *err);
+/* linux.resources and the org.systemd.property.* annotations → properties
+ * (appended to u). Errors name the field or annotation. */
+int kist_cg_systemd_props(const oci_config *cfg, bool v2, struct kist_sd_unit *u,
+                          kist_error_t *err);
+/* StartTransientUnit with Delegate=yes and PIDs=[pid]; waits for the job
+ * (JobRemoved) and checks that the unit is active. */
+int kist_cg_systemd_start(const struct kist_sd_unit *u, pid_t pid, kist_error_t *err);
+/* SetUnitProperties (runtime) for kist update. */
+int kist_cg_systemd_set(const char *unit, const struct kist_sd_prop *p, size_t n, kist_error_t *err);
+/* StopUnit, waiting for the job; a unit systemd already forgot is fine. */
+int kist_cg_systemd_stop(const char *unit, kist_error_t *err);
+void kist_cg_systemd_unit_free(struct kist_sd_unit *u);
+
+/* ---- cgroup-bpf.c ---- */
+
+struct kist_dev_rule;
+/* Assembles the device rules (resources.h) into a BPF_PROG_TYPE_CGROUP_DEVICE
+ * program and attaches it (BPF_F_ALLOW_MULTI) to the v2 cgroup dir cgfd. */
+int kist_cg_bpf_devices(int cgfd, const char *path, const struct kist_dev_rule *rules, size_t n,
+                        kist_error_t *err);
 
 #endif

@@ -7,9 +7,13 @@
  *   "/a/b"        that path under every hierarchy root;
  *   "a/b"         under kist's own cgroup in each hierarchy (as runc does, so a
  *                 runtime inside a container nests correctly);
- *   --systemd-cgroup "slice:prefix:name"  the path systemd would use
- *                 ("/system.slice/prefix-name.scope"), made through cgroupfs
- *                 until a systemd driver exists.
+ *   --systemd-cgroup "slice:prefix:name"  the path systemd uses for the
+ *                 transient unit prefix-name.scope in that slice
+ *                 ("/system.slice/prefix-name.scope"). kist makes the dirs
+ *                 and writes the limits as for any path; with systemd
+ *                 running, enter then starts the unit (cgroup-systemd.c),
+ *                 which adopts them; without systemd they stay plain
+ *                 cgroupfs dirs (with a warning).
  * A leaf that already exists is joined: kist moves processes into it and
  * writes the configured limits, but never signals its processes and never
  * removes it. The saved state records, per hierarchy, how many trailing path
@@ -432,8 +436,6 @@ static int placement(const struct kist_context *ctx, const char *id, const oci_c
       return kist_fail(err, 0, "container id \"%s\" cannot name a cgroup", id ? id : "");
     if (ctx && ctx->systemd_cgroup) {
       *out = xasprintf("/system.slice/kist-%s.scope", id);
-      if (log)
-        kist_debug("cgroup: --systemd-cgroup: no systemd driver yet, cgroupfs path %s", *out);
       return 0;
     }
     *out = xasprintf("/kist/%s", id);
@@ -445,8 +447,7 @@ static int placement(const struct kist_context *ctx, const char *id, const oci_c
     if (systemd_path(cp, &p, err) < 0)
       return -1;
     if (log)
-      kist_debug("cgroup: --systemd-cgroup: no systemd driver yet, \"%s\" → cgroupfs path %s", cp,
-                 p);
+      kist_debug("cgroup: --systemd-cgroup: \"%s\" is %s", cp, p);
     return normalize_path(p, "linux.cgroupsPath", out, err);
   }
   return normalize_path(cp, "linux.cgroupsPath", out, err);
@@ -498,6 +499,14 @@ int kist_cgroup_validate(const struct kist_context *ctx, const char *id, const o
     return -1;
   bool any = plan.n > 0;
   kist_resources_plan_free(&plan);
+  if (ctx && ctx->systemd_cgroup) {
+    /* Bad org.systemd.property.* annotations fail before anything exists. */
+    struct kist_sd_unit *u = xzalloc(sizeof *u);
+    int r = kist_cg_systemd_props(cfg, lay->mode == KIST_CGROUP_V2, u, err);
+    kist_cg_systemd_unit_free(u);
+    if (r < 0)
+      return -1;
+  }
   if (lay->n == 0 && any)
     return kist_fail(err, 0, "linux.resources: no cgroup hierarchy is mounted under %s",
                      KIST_CG_ROOT);
@@ -686,6 +695,67 @@ static const struct kist_cg_dir *main_dir(const struct kist_cgroup *cg)
   return d ? d : (cg->n ? &cg->d[0] : NULL);
 }
 
+/* Device rules on a v2 tree become an eBPF filter. Pure v2 needs it (no
+ * devices controller). On a hybrid host the v1 devices controller enforces
+ * the rules and the same filter on the unified leaf kist made is a second,
+ * best-effort check (it also keeps the two trees in agreement). Rootless
+ * cannot load BPF programs: the rules are then left to the user's own
+ * device permissions, as other runtimes do. */
+static int device_filter(const struct kist_context *ctx, const struct kist_cgroup *cg,
+                         const oci_config_linux *lin, bool needed, kist_error_t *err)
+{
+  const struct kist_cg_dir *v2 = kist_cg_find_v2(cg);
+  if (v2 == NULL || v2->fd < 0 || (!needed && v2->created <= 0))
+    return 0;
+  struct kist_dev_rule *rules = NULL;
+  size_t n = 0;
+  kist_device_rules(lin, &rules, &n);
+  if (n == 0)
+    return 0;
+  cleanup_free char *dp = kist_cg_dir_path(v2);
+  kist_error_t e = NULL;
+  int r = kist_cg_bpf_devices(v2->fd, dp, rules, n, &e);
+  free(rules);
+  if (r == 0)
+    return 0;
+  if (needed && !rootless(ctx)) {
+    *err = e;
+    return -1;
+  }
+  kist_debug("cgroup: no device filter: %s", kist_error_message(e));
+  kist_error_release(&e);
+  return 0;
+}
+
+/* --systemd-cgroup: with systemd running, the unit to start at enter (the
+ * cgroup dirs already exist: systemd adopts them). Without systemd the
+ * same path is made through cgroupfs, and the user is told. */
+static int systemd_prepare(const char *id, const oci_config *cfg, struct kist_cgroup *cg,
+                           struct kist_cg_plan *plan, kist_error_t *err)
+{
+  if (!kist_cg_systemd_available()) {
+    kist_warn("--systemd-cgroup: systemd is not running here (not PID 1, or no system bus): "
+              "cgroup %s is managed directly through cgroupfs",
+              cg->path);
+    return 0;
+  }
+  struct kist_sd_unit *u = NULL;
+  if (kist_cg_systemd_unit(cfg && cfg->linux ? cfg->linux->cgroups_path : NULL, id, &u, err) < 0)
+    return -1;
+  if (u == NULL)
+    return 0;
+  if (kist_cg_systemd_props(cfg, cg->mode == KIST_CGROUP_V2, u, err) < 0) {
+    kist_cg_systemd_unit_free(u);
+    return -1;
+  }
+  cg->unit = xstrdup(u->unit);
+  cg->sd = u;
+  cg->plan = xmalloc(sizeof *cg->plan);
+  *cg->plan = *plan;
+  *plan = (struct kist_cg_plan){0};
+  return 0;
+}
+
 int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci_config *cfg,
                        struct kist_cgroup **out, kist_error_t *err)
 {
@@ -763,10 +833,16 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
   }
   if (ret == 0)
     ret = apply_plan(cg, dir_of, &plan, err);
+  if (ret == 0)
+    ret = device_filter(ctx, cg, cfg ? cfg->linux : NULL, plan.devices_bpf, err);
+  if (ret == 0 && ctx && ctx->systemd_cgroup)
+    ret = systemd_prepare(id, cfg, cg, &plan, err);
   kist_resources_plan_free(&plan);
 
   if (ret < 0) {
     kist_error_t ign = NULL;
+    /* The unit is only started at enter: nothing to stop in systemd yet. */
+    free(steal_pointer(&cg->unit));
     if (kist_cgroup_destroy(cg, &ign) < 0) {
       kist_debug("cgroup: cleanup after a failed create: %s", kist_error_message(ign));
       kist_error_release(&ign);
@@ -788,16 +864,31 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
 
 int kist_cgroup_v2_fd(const struct kist_cgroup *cg)
 {
-  if (cg == NULL || cg->mode != KIST_CGROUP_V2)
+  /* A systemd unit is started with the init's pid: enter must run. */
+  if (cg == NULL || cg->mode != KIST_CGROUP_V2 || cg->sd)
     return -1;
   const struct kist_cg_dir *d = kist_cg_find_v2(cg);
   return d ? d->fd : -1;
+}
+
+/* Which of cg's dirs holds each hierarchy of the layout (-1: none). */
+static void map_dirs(const struct kist_cgroup *cg, int *dir_of)
+{
+  const struct kist_cg_layout *lay = kist_cg_layout();
+  for (size_t i = 0; i < lay->n; i++) {
+    dir_of[i] = -1;
+    for (size_t j = 0; j < cg->n; j++)
+      if (cg->d[j].v2 == lay->h[i].v2 && strcmp(cg->d[j].hier, lay->h[i].name) == 0)
+        dir_of[i] = (int)j;
+  }
 }
 
 int kist_cgroup_enter(const struct kist_cgroup *cg, pid_t pid, kist_error_t *err)
 {
   char buf[24];
   snprintf(buf, sizeof buf, "%d", (int)pid);
+  if (cg->sd && kist_cg_systemd_start(cg->sd, pid, err) < 0)
+    return -1;
   for (size_t i = 0; i < cg->n; i++) {
     cleanup_close int fd = kist_cg_dir_open(&cg->d[i], err);
     if (fd < 0)
@@ -806,6 +897,215 @@ int kist_cgroup_enter(const struct kist_cgroup *cg, pid_t pid, kist_error_t *err
     if (kist_cg_write(fd, dp, "cgroup.procs", buf, err) < 0)
       return -1;
   }
+  if (cg->sd && cg->plan) {
+    /* systemd wrote its own defaults when it took the cgroup over: the
+     * config's values again, on top. */
+    int dir_of[KIST_CG_MAX_HIER];
+    map_dirs(cg, dir_of);
+    if (apply_plan(cg, dir_of, cg->plan, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* ---- update ---- */
+
+/* One file an update writes, and what it held before. */
+struct undo_file {
+  size_t dir; /* index in cg->d */
+  char *file; /* the one that exists (file or alt_file) */
+  char *old;
+  char *value; /* what the update writes */
+};
+
+struct kist_cgroup_undo {
+  struct kist_cgroup *cg;
+  struct undo_file *f;
+  size_t n;
+};
+
+/* "MAJ:MIN " or "name " leading a keyed value (io.max, ifpriomap, rdma.max). */
+static size_t key_len(const char *file, const char *value)
+{
+  bool keyed = str_has_prefix(file, "blkio.") || str_has_prefix(file, "io.") ||
+               strcmp(file, "net_prio.ifpriomap") == 0 || strcmp(file, "rdma.max") == 0;
+  const char *sp = strchr(value, ' ');
+  if (!keyed || sp == NULL)
+    return 0;
+  if (strcmp(file, "net_prio.ifpriomap") == 0 || strcmp(file, "rdma.max") == 0)
+    return (size_t)(sp - value) + 1;
+  unsigned a, b;
+  int n = 0;
+  if (sscanf(value, "%u:%u %n", &a, &b, &n) == 2 && n > 0)
+    return (size_t)(sp - value) + 1;
+  return 0;
+}
+
+/* The value that puts back what old held, for the file written with value.
+ * Most files read back as they are written; keyed files list every key, so
+ * only the key written is restored (or reset when it was not there). */
+static char *restore_value(const char *file, const char *old, const char *value)
+{
+  if (strcmp(file, "memory.oom_control") == 0) {
+    const char *k = strstr(old, "oom_kill_disable ");
+    return xstrdup(k && k[17] == '1' ? "1" : "0");
+  }
+  size_t kl = key_len(file, value);
+  if (kl > 0) {
+    for (const char *l = old; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+      if (strncmp(l, value, kl) == 0)
+        return xstrndup(l, strcspn(l, "\n"));
+    cleanup_free char *key = xstrndup(value, kl); /* with the trailing space */
+    if (strcmp(file, "io.max") == 0)
+      return xasprintf("%srbps=max wbps=max riops=max wiops=max", key);
+    if (strcmp(file, "rdma.max") == 0)
+      return xasprintf("%shca_handle=max hca_object=max", key);
+    if (str_has_prefix(file, "io."))
+      return xasprintf("%sdefault", key);
+    return xasprintf("%s0", key); /* blkio.*_device, ifpriomap: 0 removes */
+  }
+  /* io.weight and BFQ weights read "default N" first. */
+  if (str_has_prefix(old, "default "))
+    return xstrndup(old, strcspn(old, "\n"));
+  return xstrdup(old[0] ? old : "\n"); /* an empty cpuset: "\n" clears it */
+}
+
+static int undo_write(const struct kist_cgroup *cg, const struct undo_file *u, kist_error_t *err)
+{
+  const struct kist_cg_dir *d = &cg->d[u->dir];
+  cleanup_free char *dp = kist_cg_dir_path(d);
+  cleanup_free char *v = restore_value(u->file, u->old, u->value);
+  return kist_cg_write(d->fd, dp, u->file, v, err);
+}
+
+void kist_cgroup_undo_finish(struct kist_cgroup_undo *u, bool restore)
+{
+  if (u == NULL)
+    return;
+  if (restore) {
+    /* Newest first; v1 memory and memsw limits constrain each other, so
+     * what failed gets a second round. */
+    bool *failed = xcalloc(u->n ? u->n : 1, sizeof *failed);
+    for (int round = 0; round < 2; round++)
+      for (size_t i = u->n; i-- > 0;) {
+        if (round == 1 && !failed[i])
+          continue;
+        kist_error_t e = NULL;
+        failed[i] = undo_write(u->cg, &u->f[i], &e) < 0;
+        if (failed[i] && round == 1)
+          kist_warn("update: could not restore %s", kist_error_message(e));
+        kist_error_release(&e);
+      }
+    free(failed);
+  }
+  for (size_t i = 0; i < u->n; i++) {
+    free(u->f[i].file);
+    free(u->f[i].old);
+    free(u->f[i].value);
+  }
+  free(u->f);
+  free(u);
+}
+
+/* v2 memory.checkBeforeUpdate: a limit below the usage would make the
+ * kernel reclaim and then OOM-kill; refuse it instead. */
+static int check_memory_usage(const struct kist_cgroup *cg, const oci_config_linux_resources *r,
+                              const struct kist_cg_plan *p, kist_error_t *err)
+{
+  const struct kist_cg_layout *lay = kist_cg_layout();
+  int h = lay->where[KIST_CG_MEMORY];
+  if (r->memory == NULL || !r->memory->check_before_update || h < 0 || !lay->h[h].v2)
+    return 0;
+  for (size_t i = 0; i < p->n; i++) {
+    if (strcmp(p->w[i].file, "memory.max") != 0 || strcmp(p->w[i].value, "max") == 0)
+      continue;
+    const struct kist_cg_dir *d = kist_cg_find(cg, KIST_CG_MEMORY);
+    cleanup_free char *dp = d ? kist_cg_dir_path(d) : NULL, *cur = NULL;
+    if (d == NULL || kist_cg_read(d->fd, dp, "memory.current", &cur, err) < 0)
+      return d ? -1 : 0;
+    if (strtoull(p->w[i].value, NULL, 10) < strtoull(cur, NULL, 10))
+      return kist_fail(err, EBUSY,
+                       "%s: %s is below the memory in use (%s bytes; memory.checkBeforeUpdate)",
+                       p->w[i].field, p->w[i].value, cur);
+  }
+  return 0;
+}
+
+int kist_cgroup_update(struct kist_cgroup *cg, const oci_config_linux *lin,
+                       struct kist_cgroup_undo **undo, kist_error_t *err)
+{
+  if (undo)
+    *undo = NULL;
+  if (lin == NULL || lin->resources == NULL)
+    return 0;
+  /* Devices are not updated (as runc): the rules stay as created. */
+  oci_config_linux_resources res = *lin->resources;
+  res.devices = NULL;
+  res.devices_len = 0;
+  oci_config_linux l = *lin;
+  l.resources = &res;
+  const struct kist_cg_layout *lay = kist_cg_layout();
+  struct kist_cg_plan plan;
+  if (kist_resources_plan(lay, &l, true, &plan, err) < 0)
+    return -1;
+  struct kist_cgroup_undo *u = xzalloc(sizeof *u);
+  u->cg = cg;
+  u->f = xcalloc(plan.n ? plan.n : 1, sizeof *u->f);
+  int dir_of[KIST_CG_MAX_HIER];
+  map_dirs(cg, dir_of);
+  int ret = 0;
+  for (size_t i = 0; i < cg->n && ret == 0; i++)
+    if (cg->d[i].fd < 0 && (cg->d[i].fd = kist_cg_dir_open(&cg->d[i], err)) < 0)
+      ret = -1;
+  if (ret == 0)
+    ret = check_memory_usage(cg, &res, &plan, err);
+  const struct kist_cg_dir *v2 = kist_cg_find_v2(cg);
+  if (ret == 0 && v2 && plan.v2_ctrls)
+    ret = kist_cg_v2_enable(v2, 0, plan.v2_ctrls, err);
+  /* Read every file first: a failure half way must be undone. */
+  for (size_t i = 0; i < plan.n && ret == 0; i++) {
+    const struct kist_cg_write *w = &plan.w[i];
+    int h = lay->where[w->ctrl];
+    if (h < 0 || dir_of[h] < 0) {
+      ret = kist_fail(err, 0, "%s: the container has no cgroup for the %s controller", w->field,
+                      kist_cg_ctrl_v1_name(w->ctrl));
+      break;
+    }
+    const struct kist_cg_dir *d = &cg->d[dir_of[h]];
+    const char *file = w->file;
+    if (faccessat(d->fd, file, F_OK, 0) < 0 && w->alt_file)
+      file = w->alt_file;
+    if (faccessat(d->fd, file, F_OK, 0) < 0)
+      continue; /* apply_write reports it (or skips an optional one) */
+    cleanup_free char *dp = kist_cg_dir_path(d);
+    char *old = NULL;
+    if (kist_cg_read(d->fd, dp, file, &old, err) < 0) {
+      ret = -1;
+      break;
+    }
+    u->f[u->n++] = (struct undo_file){
+      .dir = (size_t)dir_of[h],
+      .file = xstrdup(file),
+      .old = old,
+      .value = xstrdup(file == w->file ? w->value : w->alt_value ? w->alt_value : w->value)};
+  }
+  if (ret == 0)
+    ret = apply_plan(cg, dir_of, &plan, err);
+  if (ret == 0 && cg->unit) {
+    /* Tell systemd too, or its next reload writes the old values back. */
+    struct kist_sd_unit *sd = xzalloc(sizeof *sd);
+    oci_config c = {.linux = &l};
+    ret = kist_cg_systemd_props(&c, cg->mode == KIST_CGROUP_V2, sd, err);
+    if (ret == 0 && sd->nprops > 0)
+      ret = kist_cg_systemd_set(cg->unit, sd->props, sd->nprops, err);
+    kist_cg_systemd_unit_free(sd);
+  }
+  kist_resources_plan_free(&plan);
+  if (ret < 0 || undo == NULL) {
+    kist_cgroup_undo_finish(u, ret < 0);
+    return ret;
+  }
+  *undo = u;
   return 0;
 }
 
@@ -827,6 +1127,8 @@ int kist_cgroup_save(const struct kist_cgroup *cg, int state_dirfd, kist_error_t
   }
   fprintf(f, "kist-cgroup 1\nmode %s\nowned %d\npath %s\n", mode_name(cg->mode), cg->owned,
           cg->path);
+  if (cg->unit)
+    fprintf(f, "systemd %s\n", cg->unit);
   for (size_t i = 0; i < cg->n; i++)
     fprintf(f, "dir %d %d %" PRIu32 " %s %s\n", cg->d[i].created, cg->d[i].v2, cg->d[i].ctrls,
             cg->d[i].hier[0] ? cg->d[i].hier : "-", cg->d[i].rel);
@@ -852,6 +1154,9 @@ static int parse_state(char *s, struct kist_cgroup *cg)
     } else if (str_has_prefix(l, "path ")) {
       free(cg->path);
       cg->path = xstrdup(l + 5);
+    } else if (str_has_prefix(l, "systemd ")) {
+      free(cg->unit);
+      cg->unit = xstrdup(l + 8);
     } else if (str_has_prefix(l, "dir ")) {
       if (cg->n >= KIST_CG_MAX_HIER)
         return -1;
@@ -1028,6 +1333,14 @@ int kist_cgroup_destroy(const struct kist_cgroup *cg, kist_error_t *err)
 {
   long deadline = now_ms() + 3000;
   int ret = 0;
+  if (cg->unit) {
+    /* systemd removes the dirs it owns; the loop below takes what is left. */
+    kist_error_t e = NULL;
+    if (kist_cg_systemd_stop(cg->unit, &e) < 0) {
+      kist_warn("%s", kist_error_message(e));
+      kist_error_release(&e);
+    }
+  }
   for (size_t i = 0; i < cg->n; i++) {
     const struct kist_cg_dir *d = &cg->d[i];
     if (d->created <= 0 || strcmp(d->rel, "/") == 0)
@@ -1063,5 +1376,12 @@ void kist_cgroup_free(struct kist_cgroup *cg)
       close(cg->d[i].fd);
   }
   free(cg->path);
+  free(cg->unit);
+  if (cg->sd)
+    kist_cg_systemd_unit_free(cg->sd);
+  if (cg->plan) {
+    kist_resources_plan_free(cg->plan);
+    free(cg->plan);
+  }
   free(cg);
 }

@@ -69,6 +69,20 @@ int kist_cgroup_thaw(const struct kist_cgroup *cg, kist_error_t *err);
 /* True when the freezer reports frozen. */
 bool kist_cgroup_is_frozen(const struct kist_cgroup *cg);
 
+/* kist update: writes linux.resources (the merged config: every value it
+ * sets, not only the changed ones) to the live cgroup, as create does, but
+ * leaves the device rules alone (as runc does). Every file is read before
+ * anything is written; on failure the old values are put back and the error
+ * names the field ("linux.resources.memory.limit: ..."). With
+ * memory.checkBeforeUpdate a v2 memory.max below memory.current is refused.
+ * With a systemd unit its properties are updated as well. On success *undo
+ * (when undo is not NULL) can still put the old values back, e.g. when the
+ * new config cannot be saved: kist_cgroup_undo_finish(u, true). */
+struct kist_cgroup_undo;
+int kist_cgroup_update(struct kist_cgroup *cg, const oci_config_linux *lin,
+                       struct kist_cgroup_undo **undo, kist_error_t *err);
+void kist_cgroup_undo_finish(struct kist_cgroup_undo *u, bool restore);
+
 /* Removes the directories kist created (waits briefly for them to empty);
  * a joined cgroup is left alone. */
 int kist_cgroup_destroy(const struct kist_cgroup *cg, kist_error_t *err);

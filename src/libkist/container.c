@@ -85,6 +85,54 @@ static unsigned state_flags(const oci_config *cfg)
   return f;
 }
 
+/* After asking the init to exec: EOF (execve closed the socket) is
+ * success; an error message is the failure; a seccomp listener on the way
+ * goes to linux.seccomp.listenerPath. cfg_for is called only then. */
+struct exec_wait {
+  const oci_config *(*cfg_for)(void *opaque, kist_error_t *err);
+  void *opaque;
+  const struct kist_state *st;
+};
+
+static int await_exec(int sock, struct exec_wait *w, int *exit_code, kist_error_t *err)
+{
+  char buf[KIST_SYNC_BUFSIZE];
+  for (;;) {
+    struct kist_sync_msg m;
+    int fd = -1;
+    if (kist_sync_recv(sock, &m, buf, sizeof buf, &fd, 1, err) < 0)
+      return -1;
+    if (m.type == 0)
+      return 0;
+    if (m.type == KIST_SYNC_ERROR) {
+      if (fd >= 0)
+        close(fd);
+      if (exit_code && m.value)
+        *exit_code = m.value;
+      if (err && *err == NULL)
+        *err = kist_error_new(m.errnum, m.text ? m.text : "the container's init failed");
+      return -1;
+    }
+    if (m.type != KIST_SYNC_SECCOMP_FD || fd < 0) {
+      if (fd >= 0)
+        close(fd);
+      return kist_fail(err, EPROTO, "sync: unexpected message %u from the init", m.type);
+    }
+    cleanup_close int nfd = fd;
+    const oci_config *cfg = w->cfg_for(w->opaque, err);
+    if (cfg == NULL)
+      return -1;
+    const oci_config_linux_seccomp *sc = cfg->linux ? cfg->linux->seccomp : NULL;
+    if (sc == NULL || sc->listener_path == NULL)
+      return kist_fail(err, 0, "linux.seccomp.listenerPath: missing for a NOTIFY listener");
+    cleanup_free char *state = kist_state_json(w->st, KIST_STATUS_RUNNING, true);
+    cleanup_free char *json =
+        kist_seccomp_process_state_json(w->st->pid, sc->listener_metadata, state);
+    if (kist_seccomp_send_listener(sc->listener_path, nfd, json, err) < 0)
+      return -1;
+  }
+}
+
 /* ---- create ---- */
 
 struct creation {
@@ -217,6 +265,7 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
     return -1;
   if (kist_lsm_validate(cfg, err) < 0)
     return -1;
+  kist_seccomp_set_cache_dir(c->ctx->root);
   if (kist_seccomp_prepare(cfg, &c->seccomp, err) < 0)
     return -1;
 
@@ -610,6 +659,14 @@ static const char *status_for_error(enum kist_status s)
   return s == KIST_STATUS_CREATING ? "still being created" : kist_status_name(s);
 }
 
+static const oci_config *container_cfg(void *opaque, kist_error_t *err)
+{
+  const oci_config *cfg = NULL;
+  if (kist_container_config(opaque, &cfg, err) < 0)
+    return NULL;
+  return cfg;
+}
+
 /* Asks the waiting init to exec; EOF (the socket closed by execve) is
  * success, an error message is the failure. */
 static int request_start(struct kist_container *c, int *exit_code, kist_error_t *err)
@@ -621,17 +678,8 @@ static int request_start(struct kist_container *c, int *exit_code, kist_error_t 
     return kist_fail(err, errno, "start container %s: connect to its init", c->st.id);
   if (kist_sync_send(s, KIST_SYNC_START, 0, NULL, -1, err) < 0)
     return -1;
-  char buf[KIST_SYNC_BUFSIZE];
-  struct kist_sync_msg m;
-  if (kist_sync_recv(s, &m, buf, sizeof buf, NULL, 1, err) < 0)
-    return -1;
-  if (m.type == KIST_SYNC_ERROR) {
-    if (exit_code)
-      *exit_code = m.value;
-    *err = kist_error_new(m.errnum, m.text ? m.text : "the container's init failed");
-    return -1;
-  }
-  return 0;
+  struct exec_wait w = {.cfg_for = container_cfg, .opaque = c, .st = &c->st};
+  return await_exec(s, &w, exit_code, err);
 }
 
 int kist_container_start(const struct kist_context *ctx, const char *id, kist_error_t *err)
@@ -741,9 +789,14 @@ static int destroy(struct kist_container *c, bool kill_first, kist_error_t *err)
     return -1;
   c->st.status = KIST_STATUS_STOPPED;
   if (c->st.flags & KIST_STATE_POSTSTOP) {
-    if (run_hooks_from_config(c, "poststop", &e2) < 0) {
-      kist_warn("%s", kist_error_message(e2));
+    /* Failures are warnings and the other hooks still run (runtime.md). */
+    const oci_config *cfg;
+    if (kist_container_config(c, &cfg, &e2) < 0) {
+      kist_warn("poststop: %s", kist_error_message(e2));
       kist_error_release(&e2);
+    } else if (cfg->hooks) {
+      cleanup_free char *json = kist_state_json(&c->st, KIST_STATUS_STOPPED, true);
+      kist_hooks_run_warn(cfg->hooks->poststop, cfg->hooks->poststop_len, "poststop", json);
     }
   }
   return kist_state_remove(c->rootfd, c->st.id, err);
@@ -891,8 +944,10 @@ static int wait_foreground(struct creation *c, struct foreground *fg, kist_error
       return kist_fail(err, errno, "poll");
     }
     if (p[3].revents) {
-      if (kist_terminal_copy(fg->master, 1) <= 0)
-        fg->master = -1; /* hung up; the process may still run */
+      if (kist_terminal_copy(fg->master, 1) <= 0) {
+        close(fg->master); /* hung up; the process may still run */
+        fg->master = -1;
+      }
     }
     if (p[2].revents) {
       if (kist_terminal_copy(0, fg->master) <= 0)
@@ -910,9 +965,12 @@ static int wait_foreground(struct creation *c, struct foreground *fg, kist_error
             if (r == c->pid)
               return exit_code_of(status);
         } else {
+          /* With a relayed terminal the resize itself signals the
+           * container's foreground process group. */
           if (sig == SIGWINCH && fg->master >= 0)
             kist_terminal_resize(0, fg->master);
-          signal_pid(c->pidfd, c->pid, sig);
+          else
+            signal_pid(c->pidfd, c->pid, sig);
         }
       }
     }
@@ -956,6 +1014,11 @@ static int run_cleanup(struct creation *c, kist_error_t *err)
   return r;
 }
 
+static const oci_config *creation_cfg(void *opaque, kist_error_t *err)
+{
+  return ((struct creation *)opaque)->cfg;
+}
+
 int kist_container_run(const struct kist_context *ctx, const char *id,
                        const struct kist_run_opts *o, int *exit_status, kist_error_t *err)
 {
@@ -993,15 +1056,11 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
   }
   if (c.relay_tty && kist_terminal_recv_master(relay[0], &fg.master, err) < 0)
     goto fail_started;
-  /* The exec: EOF when execve closed the socket, else the init's error. */
-  char buf[KIST_SYNC_BUFSIZE];
-  struct kist_sync_msg m;
-  if (kist_sync_recv(c.sync_fd, &m, buf, sizeof buf, NULL, 1, err) < 0)
-    goto fail_started;
-  if (m.type == KIST_SYNC_ERROR) {
-    *err = kist_error_new(m.errnum, m.text ? m.text : "the container's init failed");
-    if (m.value)
-      *exit_status = m.value;
+  struct exec_wait w = {.cfg_for = creation_cfg, .opaque = &c, .st = &c.st};
+  code = 0;
+  if (await_exec(c.sync_fd, &w, &code, err) < 0) {
+    if (code)
+      *exit_status = code;
     goto fail_started;
   }
   if (c.cfg->hooks && c.cfg->hooks->poststart_len > 0) {

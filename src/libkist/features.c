@@ -9,6 +9,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "features.h"
+#include "seccomp.h"
 #include "util.h"
 
 static void gen_str(yajl_gen g, const char *s)
@@ -22,6 +23,18 @@ static void gen_strv(yajl_gen g, const char *key, const char *const *v, size_t n
   yajl_gen_array_open(g);
   for (size_t i = 0; i < n; i++)
     gen_str(g, v[i]);
+  yajl_gen_array_close(g);
+}
+
+/* A NULL-terminated name table, filtered by what this host supports. */
+static void gen_names(yajl_gen g, const char *key, const char *const *v,
+                      bool (*supported)(const char *))
+{
+  gen_str(g, key);
+  yajl_gen_array_open(g);
+  for (size_t i = 0; v[i]; i++)
+    if (supported == NULL || supported(v[i]))
+      gen_str(g, v[i]);
   yajl_gen_array_close(g);
 }
 
@@ -49,30 +62,6 @@ static const char *const mount_options[] = {
   "runbindable",   "ro",          "rw",          "shared",    "silent",
   "slave",         "strictatime", "suid",        "symfollow", "sync",
   "unbindable",
-};
-
-/* Kept equal to seccomp.c's tables. */
-static const char *const seccomp_actions[] = {
-  "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO",       "SCMP_ACT_KILL",
-  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-  "SCMP_ACT_NOTIFY",       "SCMP_ACT_TRACE",       "SCMP_ACT_TRAP",
-};
-static const char *const seccomp_operators[] = {
-  "SCMP_CMP_EQ", "SCMP_CMP_GE",        "SCMP_CMP_GT", "SCMP_CMP_LE",
-  "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
-};
-static const char *const seccomp_archs[] = {
-  "SCMP_ARCH_AARCH64",   "SCMP_ARCH_ARM",    "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",
-  "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32",
-  "SCMP_ARCH_PPC",       "SCMP_ARCH_PPC64",  "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_RISCV64",
-  "SCMP_ARCH_S390",      "SCMP_ARCH_S390X",  "SCMP_ARCH_X32",      "SCMP_ARCH_X86",
-  "SCMP_ARCH_X86_64",
-};
-static const char *const seccomp_flags[] = {
-  "SECCOMP_FILTER_FLAG_TSYNC",
-  "SECCOMP_FILTER_FLAG_LOG",
-  "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-  "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 };
 
 static const char *const namespace_names[] = {"cgroup", "ipc",  "mount", "network",
@@ -149,11 +138,11 @@ int kist_features_json(char **json, kist_error_t *err)
   yajl_gen_map_open(g);
   gen_str(g, "enabled");
   yajl_gen_bool(g, 1);
-  gen_strv(g, "actions", seccomp_actions, ARRAY_SIZE(seccomp_actions));
-  gen_strv(g, "operators", seccomp_operators, ARRAY_SIZE(seccomp_operators));
-  gen_strv(g, "archs", seccomp_archs, ARRAY_SIZE(seccomp_archs));
-  gen_strv(g, "knownFlags", seccomp_flags, ARRAY_SIZE(seccomp_flags));
-  gen_strv(g, "supportedFlags", seccomp_flags, ARRAY_SIZE(seccomp_flags));
+  gen_names(g, "actions", kist_seccomp_actions, NULL);
+  gen_names(g, "operators", kist_seccomp_operators, NULL);
+  gen_names(g, "archs", kist_seccomp_archs, kist_seccomp_arch_supported);
+  gen_names(g, "knownFlags", kist_seccomp_flags, NULL);
+  gen_names(g, "supportedFlags", kist_seccomp_flags, kist_seccomp_flag_supported);
   yajl_gen_map_close(g);
 
   gen_enabled(g, "apparmor", true);

@@ -69,6 +69,8 @@ static _Noreturn void hook_child(const char *path, char **argv, char **envp, int
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  /* Its own process group, so a timeout kills what it started too. */
+  setpgid(0, 0);
   for (int sig = 1; sig < NSIG; sig++) {
     struct sigaction sa;
     if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN) {
@@ -168,6 +170,9 @@ static int feed_and_wait(pid_t pid, int in_fd, const char *json, int64_t timeout
     }
   }
   if (ret == 1 || ret < 0) {
+    /* The group first (the hook is not reaped yet, so its pid, which is
+     * the group id, cannot have been reused), then the hook itself. */
+    kill(-pid, SIGKILL);
     if (pidfd >= 0)
       syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
     else
@@ -208,6 +213,8 @@ static int run_one(const oci_hook *h, const char *stage, size_t idx, const char 
   }
   if (pid == 0)
     hook_child(h->path, argv, envp, in[0], ep[1]);
+  /* Also from this side: the group must exist before a timeout kills it. */
+  setpgid(pid, pid);
   close(in[0]);
   close(ep[1]);
   fcntl(in[1], F_SETFL, O_NONBLOCK);

@@ -179,6 +179,29 @@ static char **null_terminated(char **v, size_t n)
   return out;
 }
 
+static bool keeps_cap_sys_admin(const oci_config_process *p)
+{
+  const oci_config_process_capabilities *c = p->capabilities;
+  for (size_t i = 0; c && i < c->effective_len; i++)
+    if (strcmp(c->effective[i], "CAP_SYS_ADMIN") == 0)
+      return true;
+  return false;
+}
+
+/* Loads the filter; a NOTIFY listener goes to whoever started us (start or
+ * run), which hands it to linux.seccomp.listenerPath: the agent must have
+ * it before the process makes a notified call. */
+static void load_seccomp(struct kist_seccomp *sc, int conn)
+{
+  kist_error_t err = NULL;
+  int notify_fd = -1;
+  TRY(kist_seccomp_load(sc, &notify_fd, &err));
+  if (notify_fd >= 0) {
+    TRY(kist_sync_send(conn, KIST_SYNC_SECCOMP_FD, 0, NULL, notify_fd, &err));
+    close(notify_fd);
+  }
+}
+
 /* Blocks until `start` connects and asks; a start that cannot be served
  * (no process) gets an error and the init keeps waiting. */
 static int wait_for_start(const struct kist_init_args *a)
@@ -331,10 +354,17 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
     die(&err, 1);
   }
   TRY(kist_lsm_set_exec_label(p, &err));
+  /* seccomp goes last, so the profile need not allow our own setup; but
+   * without no_new_privs the kernel wants CAP_SYS_ADMIN at load time, and
+   * when the process will not have it the filter must go in before the
+   * capabilities are dropped. */
+  bool early = a->seccomp && !(p->no_new_privileges_present && p->no_new_privileges) &&
+               !keeps_cap_sys_admin(p);
+  if (early)
+    load_seccomp(a->seccomp, conn);
   TRY(kist_process_become(p, &err));
-  int notify_fd = -1;
-  if (a->seccomp)
-    TRY(kist_seccomp_load(a->seccomp, &notify_fd, &err));
+  if (a->seccomp && !early)
+    load_seccomp(a->seccomp, conn);
   char **argv = null_terminated(p->args, p->args_len);
   char **envp = null_terminated(p->env, p->env_len);
   execve(exe, argv, envp);

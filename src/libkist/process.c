@@ -464,9 +464,18 @@ static int setup_oom(const oci_config_process *p, int *procfd, kist_error_t *err
     return -1;
   char buf[16];
   snprintf(buf, sizeof buf, "%" PRId64, p->oom_score_adj);
+  /* The init is not dumpable, so its /proc files belong to the host's root:
+   * in a new user namespace our root may not open them. Dumpable for the
+   * open only; no process of the container exists yet to take advantage. */
+  int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+  if (dumpable == 0)
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   int fd = openat(*procfd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  int open_errno = errno;
+  if (dumpable == 0)
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (fd < 0)
-    return kist_fail(err, errno, "process.oomScoreAdj: open /proc/self/oom_score_adj");
+    return kist_fail(err, open_errno, "process.oomScoreAdj: open /proc/self/oom_score_adj");
   int r = write_all(fd, buf, strlen(buf));
   int e = errno;
   close(fd);
@@ -736,14 +745,21 @@ int kist_process_find_executable(int rootfd, const oci_config_process *p, char *
 int kist_process_become(const oci_config_process *p, kist_error_t *err)
 {
   /* cwd first, while still root: the spec's cwd need not be searchable by
-   * the user, only exist. */
+   * the user, only exist. EACCES (a directory root may not enter, as with
+   * NFS root_squash) is retried below as the process's user. */
+  bool cwd_later = false;
   struct stat st;
-  if (stat(p->cwd, &st) < 0)
-    return kist_fail(err, errno, "process.cwd: %s", p->cwd);
-  if (!S_ISDIR(st.st_mode))
+  if (stat(p->cwd, &st) < 0) {
+    if (errno != EACCES)
+      return kist_fail(err, errno, "process.cwd: %s", p->cwd);
+    cwd_later = true;
+  } else if (!S_ISDIR(st.st_mode)) {
     return kist_fail(err, ENOTDIR, "process.cwd: %s", p->cwd);
-  if (chdir(p->cwd) < 0)
-    return kist_fail(err, errno, "process.cwd: %s", p->cwd);
+  } else if (chdir(p->cwd) < 0) {
+    if (errno != EACCES)
+      return kist_fail(err, errno, "process.cwd: %s", p->cwd);
+    cwd_later = true;
+  }
 
   const oci_config_process_user *u = p->user;
   uid_t uid = u && u->uid_present ? u->uid : 0;
@@ -766,6 +782,8 @@ int kist_process_become(const oci_config_process *p, kist_error_t *err)
     return kist_fail(err, errno, "prctl PR_SET_KEEPCAPS");
   if (setresuid(uid, uid, uid) < 0)
     return kist_fail(err, errno, "process.user.uid: setresuid %u", (unsigned)uid);
+  if (cwd_later && chdir(p->cwd) < 0)
+    return kist_fail(err, errno, "process.cwd: %s", p->cwd);
   if (kist_caps_apply(p->capabilities, err) < 0)
     return -1;
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)

@@ -561,6 +561,52 @@ static int check_rule(const oci_device_cgroup *d, const char *field, kist_error_
   return 0;
 }
 
+static unsigned access_bits(const char *a)
+{
+  unsigned m = 0;
+  for (; a && *a; a++)
+    m |= *a == 'r' ? KIST_DEV_R : *a == 'w' ? KIST_DEV_W : *a == 'm' ? KIST_DEV_M : 0;
+  return m;
+}
+
+static void rule_add(struct kist_dev_rule **r, size_t *n, bool allow, char type, int64_t major,
+                     int64_t minor, unsigned access)
+{
+  *r = xrealloc(*r, (*n + 1) * sizeof **r);
+  (*r)[(*n)++] =
+    (struct kist_dev_rule){.allow = allow, .type = type, .major = major, .minor = minor, .access = access};
+}
+
+void kist_device_rules(const oci_config_linux *lin, struct kist_dev_rule **rules, size_t *n)
+{
+  *rules = NULL;
+  *n = 0;
+  const oci_config_linux_resources *r = lin ? lin->resources : NULL;
+  if (r == NULL || r->devices_len == 0)
+    return;
+  for (size_t i = 0; i < r->devices_len; i++) {
+    const oci_device_cgroup *d = r->devices[i];
+    char t = d->type && (d->type[0] == 'b' || d->type[0] == 'c') ? d->type[0] : 'a';
+    rule_add(rules, n, d->allow, t, d->major_present ? d->major : -1,
+             d->minor_present ? d->minor : -1, access_bits(d->access ? d->access : "rwm"));
+  }
+  for (size_t i = 0; i < ARRAY_SIZE(default_allow); i++) {
+    const char *s = default_allow[i];
+    char t = s[0], maj[16], min[16], acc[8];
+    if (sscanf(s + 2, "%15[^:]:%15s %7s", maj, min, acc) != 3)
+      continue;
+    rule_add(rules, n, true, t, maj[0] == '*' ? -1 : atoll(maj), min[0] == '*' ? -1 : atoll(min),
+             access_bits(acc));
+  }
+  for (size_t i = 0; i < lin->devices_len; i++) {
+    const oci_device *d = lin->devices[i];
+    if (d->type == NULL || !d->major_present || !d->minor_present || strcmp(d->type, "p") == 0)
+      continue;
+    rule_add(rules, n, true, strcmp(d->type, "b") == 0 ? 'b' : 'c', d->major, d->minor,
+             KIST_DEV_R | KIST_DEV_W | KIST_DEV_M);
+  }
+}
+
 static int plan_devices(const struct kist_cg_layout *lay, const oci_config_linux *lin,
                         struct kist_cg_plan *p, kist_error_t *err)
 {
@@ -572,15 +618,10 @@ static int plan_devices(const struct kist_cg_layout *lay, const oci_config_linux
     if (check_rule(r->devices[i], f, err) < 0)
       return -1;
   }
-  if (lay->mode == KIST_CGROUP_V2) {
-    /* Accepted without a filter only when every rule is a plain allow-all or
-     * deny-all (the default from `kist spec`): nothing narrower is promised. */
-    for (size_t i = 0; i < r->devices_len; i++)
-      if (!rule_is_all(r->devices[i]))
-        return kist_fail(err, 0,
-                         RES ".devices: device cgroup rules need eBPF on cgroup v2 "
-                             "(not implemented yet)");
-    kist_debug("cgroup: %s.devices: allow-all/deny-all only, no eBPF filter installed", RES);
+  if (lay->where[KIST_CG_DEVICES] < 0 && lay->where[KIST_CG_CORE] >= 0) {
+    /* No devices controller (cgroup v2): an eBPF program enforces the
+     * rules; cgroup.c attaches it (cgroup-bpf.c), nothing to write here. */
+    p->devices_bpf = true;
     return 0;
   }
   if (locate(lay, KIST_CG_DEVICES, RES ".devices", err) < 0)

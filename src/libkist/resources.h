@@ -36,6 +36,7 @@ struct kist_cg_plan {
   uint32_t v2_ctrls; /* controllers written in the v2 tree (enable in subtree_control) */
   bool cpus, mems;   /* cpuset.cpus / cpuset.mems are written by the plan */
   bool warn;         /* log warnings for ignored fields (at creation, not validation) */
+  bool devices_bpf;  /* linux.resources.devices need the v2 eBPF filter (no devices controller) */
 };
 
 /* Builds the writes for linux.resources (lin may be NULL). Errors name the
@@ -43,6 +44,24 @@ struct kist_cg_plan {
 int kist_resources_plan(const struct kist_cg_layout *lay, const oci_config_linux *lin, bool warn,
                         struct kist_cg_plan *plan, kist_error_t *err);
 void kist_resources_plan_free(struct kist_cg_plan *plan);
+
+/* One device cgroup rule, normalised. Evaluated as a list: the last rule
+ * that matches a device and an access decides; no match denies. */
+#define KIST_DEV_M 1u /* the kernel's BPF_DEVCG_ACC_* bits */
+#define KIST_DEV_R 2u
+#define KIST_DEV_W 4u
+struct kist_dev_rule {
+  bool allow;
+  char type;             /* 'a', 'b' or 'c' */
+  int64_t major, minor;  /* -1: any */
+  unsigned access;       /* KIST_DEV_* */
+};
+
+/* linux.resources.devices, then the standard devices every runtime allows
+ * (null, zero, tty, ptys, mknod of anything) and linux.devices; n = 0 when
+ * the config has no device rules (nothing to enforce). Rules were checked
+ * by kist_resources_plan. */
+void kist_device_rules(const oci_config_linux *lin, struct kist_dev_rule **rules, size_t *n);
 
 /* cpu.shares (2..262144) → cpu.weight (1..10000). */
 uint64_t kist_cpu_shares_to_weight(uint64_t shares);

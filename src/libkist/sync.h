@@ -21,7 +21,7 @@ enum kist_sync_type {
   KIST_SYNC_READY,        /* C->P: created, waiting for start */
   KIST_SYNC_DONE,         /* P->C: state written; value 1 = start right away (run) */
   KIST_SYNC_START,        /* start->C over the start socket */
-  KIST_SYNC_EXEC,         /* C->P: about to execve (the socket closes on success) */
+  KIST_SYNC_SECCOMP_FD,   /* C->P: the seccomp notify listener (fd attached) for listenerPath */
   KIST_SYNC_ERROR,        /* either way: value = exit code hint, errnum, text = message */
 };
 

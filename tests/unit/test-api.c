@@ -251,8 +251,7 @@ static void test_context(void)
 {
   kist_error_t err = NULL;
   kist_context_t *ctx = kist_context_new();
-  check(ctx != NULL && kist_context_get_root(ctx) != NULL &&
-          kist_context_get_root(ctx)[0] == '/',
+  check(ctx != NULL && kist_context_get_root(ctx) != NULL && kist_context_get_root(ctx)[0] == '/',
         "a new context has an absolute default root (%s)", kist_context_get_root(ctx));
   check(kist_context_set_root(ctx, "", &err) < 0, "an empty root is refused");
   check_error(&err, EINVAL, "set_root \"\"", "root", NULL);

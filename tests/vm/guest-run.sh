@@ -101,7 +101,7 @@ export HOME=/root TERM=dumb LANG=C.UTF-8 LC_ALL=C.UTF-8 USER=root LOGNAME=root
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 [ -r "$JOB/job.env" ] && set -a && . "$JOB/job.env" && set +a
 
-say "boot done after $(cut -d' ' -f1 /proc/uptime) s (init=$MODE, kernel $(uname -r))"
+echo; say "boot done after $(cut -d' ' -f1 /proc/uptime) s (init=$MODE, kernel $(uname -r))"
 echo "KIST-VM-BEGIN"
 cd "${KIST_VM_CWD:-/}" || cd /
 # The job is not PID 1 (a shell as PID 1 would ignore SIGTERM/SIGINT sent by

@@ -215,6 +215,7 @@ if [ ${#cmd[@]} -eq 0 ]; then
     if [[ "$g" == */* ]]; then
       for f in "$REPO"/$g; do [ -f "$f" ] && files+=("${f#"$REPO"/}"); done
     else
+      g=${g%.bats}
       for f in "$REPO"/tests/$g.bats; do [ -f "$f" ] && files+=("tests/${f##*/}"); done
     fi
     [ ${#files[@]} -gt "$n" ] || note "no bats file matches '$g'"
@@ -301,11 +302,13 @@ qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp "$smp" -nographic -no-reboot
 
 note "booting $KVER (init=$init, timeout ${timeout}s, job dir $JOB)"
 : > "$JOB/console.raw"
+# The console log without CRs and terminal escapes (SeaBIOS, systemd colours).
+NOANSI=$'s/\r//g; s/\x1b\\[[0-9;?]*[A-Za-z]//g; s/\x1b[c78]//g'
 start=$(date +%s)
 timeout --kill-after=15 "$timeout" "${qemu[@]}" < /dev/null > "$JOB/console.raw" 2>&1 &
 tpid=$!
 if [ "$quiet" = 0 ]; then
-  tail -n +1 -f --pid="$tpid" "$JOB/console.raw" | tr -d '\r' &
+  tail -n +1 -f --pid="$tpid" "$JOB/console.raw" | sed -u "$NOANSI" &
   tailpid=$!
 fi
 wait "$tpid"
@@ -314,7 +317,7 @@ tpid=""
 [ -n "$tailpid" ] && wait "$tailpid" 2> /dev/null
 tailpid=""
 elapsed=$(($(date +%s) - start))
-tr -d '\r' < "$JOB/console.raw" > "$JOB/console.log"
+sed "$NOANSI" "$JOB/console.raw" > "$JOB/console.log"
 
 if [ -r "$JOB/rc" ]; then
   rc=$(cat "$JOB/rc")
