@@ -146,7 +146,8 @@ cleanup() {
   for rt in "${RTS[@]}"; do
     rm -rf "$WORK/state-$rt" 2>/dev/null
   done
-  rm -rf "$WORK/bundles" "$WORK/ids-"* 2>/dev/null
+  rm -rf "$WORK/bundles" "$WORK/ids-"* "$WORK/floor" "$WORK"/*.err "$WORK"/*-ids* "$WORK"/h.* 2>/dev/null
+  [[ "$OUT" == "$WORK"/* ]] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -232,6 +233,9 @@ measure() {
     if hyperfine -N --style none -w "$warm" -r "$RUNS" --export-json "$WORK/h.json" \
       "${args[@]}" >"$WORK/h.out" 2>&1; then
       jq -r '.results[] | .command as $c | .times[] | "\($c) \(.)"' "$WORK/h.json" >>"$RAW/$scen"
+      # CPU (user + system of the command and the children it waited for):
+      # steadier than wall time on a busy machine. One mean per round.
+      jq -r '.results[] | "\(.command) \(.user + .system)"' "$WORK/h.json" >>"$RAW/$scen.cpu"
     else
       failed=$((failed + 1))
       say "bench: $scen round $r failed: $(grep -m1 -i -E 'error|fail' "$WORK/h.out" || tail -n1 "$WORK/h.out")"
@@ -241,12 +245,15 @@ measure() {
 }
 
 # Runs a command once to see whether it works; on failure records why.
+# Output goes to files, never to a pipe: a container left running would
+# hold the pipe open and block the reader.
 preflight() { # SCENARIO LABEL CMD...
-  local scen=$1 label=$2
+  local scen=$1 label=$2 rc=0
   shift 2
-  local err
-  if ! err=$("$@" 2>&1 >/dev/null); then
-    echo "${err:-exit status $?}" | tail -n 1 >"$RAW/$scen.$label.failed"
+  "$@" >/dev/null 2>"$WORK/preflight.err" </dev/null || rc=$?
+  if [ "$rc" != 0 ]; then
+    { tail -n 1 "$WORK/preflight.err"; [ -s "$WORK/preflight.err" ] || echo "exit status $rc"; } \
+      >"$RAW/$scen.$label.failed"
     return 1
   fi
 }
@@ -484,14 +491,14 @@ b_mib=$(awk 'BEGIN { print 1 / 1048576 }')
 
 verdict() { # VALUE OP LIMIT
   awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
-    if (v == "-" || v == "") { print "-"; exit }
+    if (v == "-" || v == "" || l == "") { print "-"; exit }
     ok = (op == "<=") ? (v <= l) : (v >= l)
     print ok ? "met" : "MISSED" }'
 }
 
 cell() { # SCENARIO LABEL SCALE DECIMALS: detail cell
   local why
-  why=$(failed_why "$1" "$2")
+  why=$(failed_why "${1%.cpu}" "$2")
   if [ -n "$why" ]; then
     echo "FAILS: $why"
     return
@@ -499,77 +506,84 @@ cell() { # SCENARIO LABEL SCALE DECIMALS: detail cell
   fmt3 "$(stat3 "$1" "$2" "$3")" "${4:-1}"
 }
 
-summary_row() { # TITLE SCENARIO SCALE TARGET-KEY TARGET-OP TARGET
-  local title=$1 scen=$2 s=$3 key=$4 op=$5 lim=$6
-  local k c r f kc kr kf v
-  k=$(median "$scen" kist "$s")
-  c=$(median "$scen" crun "$s")
-  r=$(median "$scen" runc "$s")
-  f=$(median "$scen" floor "$s")
-  kc=$(ratio "$k" "$c")
-  kr=$(ratio "$k" "$r")
-  kf=$(ratio "$k" "$f")
-  [ -n "$(failed_why "$scen" kist)" ] && kc="kist fails" kr="-" kf="-"
+# One summary line: ratios of medians, kist over each other; the CPU column
+# is kist/crun of user+system time where the scenario has it.
+summary_row() { # TITLE SCENARIO TARGET-KEY TARGET-OP TARGET
+  local title=$1 scen=$2 key=$3 op=$4 lim=$5
+  local k kc kr kf kcpu v target="-"
+  k=$(median "$scen" kist)
+  kc=$(ratio "$k" "$(median "$scen" crun)")
+  kr=$(ratio "$k" "$(median "$scen" runc)")
+  kf=$(ratio "$k" "$(median "$scen" floor)")
+  kcpu=$(ratio "$(median "$scen.cpu" kist)" "$(median "$scen.cpu" crun)")
+  if [ -n "$(failed_why "$scen" kist)" ]; then
+    kc="kist fails" kr="-" kf="-" kcpu="-"
+  fi
   case $key in
   crun) v=$kc ;;
   floor) v=$kf ;;
   *) v=- ;;
   esac
-  local target="-"
   [ -n "$lim" ] && target="$op $lim x $key"
-  echo "| $title | $kc | $kr | $kf | $target | $(verdict "$v" "$op" "$lim") |"
+  echo "| $title | $kc | $kr | $kf | $kcpu | $target | $(verdict "$v" "$op" "$lim") |"
+}
+
+detail() { # TITLE SCENARIO UNIT SCALE DECIMALS
+  echo "| $1 | $3 | $(cell "$2" kist "$4" "$5") | $(cell "$2" crun "$4" "$5") | $(cell "$2" runc "$4" "$5") | $(cell "$2" floor "$4" "$5") |"
 }
 
 {
   echo "## kist start-path benchmark"
   echo
   echo "kist $($KIST --version 2>/dev/null | head -n 1 | sed 's/^kist //'), $(crun --version | head -n 1), $(runc --version | head -n 1);"
-  echo "Linux $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); cgroup v1 view (private mount namespace);"
+  echo "Linux $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) at the end; cgroup v1 view (private mount namespace);"
   echo "$ROUNDS interleaved rounds x $RUNS runs per scenario; $(date -u +%Y-%m-%dT%H:%MZ)."
   echo
-  echo "### Summary (kist / other, medians)"
+  echo "### Summary: kist / other, ratio of medians (below 1: kist is faster or smaller; for containers/s, above 1)"
   echo
-  echo "| scenario | kist/crun | kist/runc | kist/floor | target | |"
-  echo "|---|---|---|---|---|---|"
-  want run-min && summary_row "run /bin/true, minimal config" run-min $ms crun "<=" 0.5
+  echo "| scenario | kist/crun | kist/runc | kist/floor | kist/crun CPU | target | |"
+  echo "|---|---|---|---|---|---|---|"
+  want run-min && summary_row "run /bin/true, minimal config" run-min crun "<=" 0.5
   if want run-podman; then
-    summary_row "run /bin/true, podman-like config" run-podman $ms crun "<=" 0.5
-    [ -n "$(failed_why run-podman kist)" ] || summary_row "  ... against the floor" run-podman $ms floor "<=" 2.5
+    summary_row "run /bin/true, podman-like config" run-podman crun "<=" 0.5
+    [ -n "$(failed_why run-podman kist)" ] || summary_row "  same, against the floor" run-podman floor "<=" 2.5
     if [ -f "$RAW/run-podman-nnp" ]; then
-      summary_row "run, podman-like + noNewPrivileges" run-podman-nnp $ms crun "<=" 0.5
-      summary_row "  ... against the floor" run-podman-nnp $ms floor "<=" 2.5
+      summary_row "run, podman-like + noNewPrivileges" run-podman-nnp crun "<=" 0.5
+      summary_row "  same, against the floor" run-podman-nnp floor "<=" 2.5
     fi
   fi
-  want lifecycle && summary_row "create + start + delete -f" lifecycle $ms crun "<=" 0.5
+  want lifecycle && summary_row "create + start + delete -f (sleep 30)" lifecycle crun "<=" 0.5
   if want exec; then
     if [ -f "$RAW/exec.skipped" ]; then
-      echo "| exec /bin/true | skipped: $(cat "$RAW/exec.skipped") | | | <= 0.5 x crun | - |"
+      echo "| exec /bin/true | skipped: $(cat "$RAW/exec.skipped") | | | | <= 0.5 x crun | - |"
     else
-      summary_row "exec /bin/true" exec $ms crun "<=" 0.5
+      summary_row "exec /bin/true" exec crun "<=" 0.5
     fi
   fi
-  want parallel && summary_row "$PAR parallel creators (containers/s)" parallel 1 crun ">=" 2
+  want parallel && summary_row "$PAR parallel creators, containers/s" parallel crun ">=" 2
   if want scale; then
     declare -A sr
     for rt in "${RTS[@]}"; do
       sr[$rt]=$(ratio "$(median scale-create-live "$rt")" "$(median scale-create-0 "$rt")")
     done
-    echo "| create, $LIVE live / 0 live (each runtime against itself) | kist ${sr[kist]} | crun ${sr[crun]} | runc ${sr[runc]} | <= 1.1 (kist) | $(verdict "${sr[kist]}" "<=" 1.1) |"
-    summary_row "list with $LIVE live" scale-list-live $ms "" "" ""
+    echo "| create with $LIVE live / with 0 (each against itself) | kist ${sr[kist]} | crun ${sr[crun]} | runc ${sr[runc]} | | <= 1.1 (kist) | $(verdict "${sr[kist]}" "<=" 1.1) |"
+    for rt in "${RTS[@]}"; do
+      sr[$rt]=$(ratio "$(median scale-list-live "$rt")" "$(median scale-list-0 "$rt")")
+    done
+    echo "| list with $LIVE live / with 0 (each against itself) | kist ${sr[kist]} | crun ${sr[crun]} | runc ${sr[runc]} | | - | - |"
+    summary_row "create with $LIVE live" scale-create-live "" "" ""
+    summary_row "list with $LIVE live" scale-list-live "" "" ""
   fi
-  want rss && {
-    summary_row "peak RSS of run" rss-run "$kb_mib" crun "<=" 0.6
-    summary_row "peak RSS of create" rss-create "$kb_mib" crun "<=" 0.6
-  }
-  want memcg && summary_row "memory charged to the cgroup before start" memcg "$b_mib" "" "" ""
+  if want rss; then
+    summary_row "peak RSS of run" rss-run crun "<=" 0.6
+    summary_row "peak RSS of create" rss-create "" "" ""
+  fi
+  want memcg && summary_row "memory charged to the container cgroup before start" memcg "" "" ""
   echo
   echo "### Details: median (min-max)"
   echo
   echo "| scenario | unit | kist | crun | runc | floor |"
   echo "|---|---|---|---|---|---|"
-  detail() { # TITLE SCENARIO UNIT SCALE DECIMALS
-    echo "| $1 | $3 | $(cell "$2" kist "$4" "$5") | $(cell "$2" crun "$4" "$5") | $(cell "$2" runc "$4" "$5") | $(cell "$2" floor "$4" "$5") |"
-  }
   want run-min && detail "run /bin/true, minimal" run-min ms $ms 1
   want run-podman && detail "run /bin/true, podman-like" run-podman ms $ms 1
   [ -f "$RAW/run-podman-nnp" ] && detail "run, podman-like + NNP" run-podman-nnp ms $ms 1
@@ -582,13 +596,23 @@ summary_row() { # TITLE SCENARIO SCALE TARGET-KEY TARGET-OP TARGET
     detail "list, 0 live" scale-list-0 ms $ms 1
     detail "list, $LIVE live" scale-list-live ms $ms 1
   fi
-  want rss && {
+  if want rss; then
     detail "peak RSS, run" rss-run MiB "$kb_mib" 2
     detail "peak RSS, create" rss-create MiB "$kb_mib" 2
-  }
+  fi
   want memcg && detail "cgroup memory before start" memcg MiB "$b_mib" 2
   echo
-  echo "Samples: $RAW (one \"runtime value\" line each; times in seconds, RSS in KiB, memory in bytes)."
+  echo "CPU time (user + system, the command and the children it waited for), median of per-round means:"
+  echo
+  echo "| scenario | unit | kist | crun | runc | floor |"
+  echo "|---|---|---|---|---|---|"
+  for s in run-min:"run, minimal" run-podman:"run, podman-like" run-podman-nnp:"run, podman-like + NNP" \
+    lifecycle:"create + start + delete -f" exec:"exec" scale-create-0:"create, 0 live" \
+    scale-create-live:"create, $LIVE live" scale-list-live:"list, $LIVE live"; do
+    [ -s "$RAW/${s%%:*}.cpu" ] && detail "${s#*:}" "${s%%:*}.cpu" "CPU ms" $ms 2
+  done
+  echo
+  echo "Samples: $RAW (one \"runtime value\" line each; seconds, KiB (rss-*) or bytes (memcg))."
 } >"$OUT/results.md"
 
 cat "$OUT/results.md"

@@ -65,6 +65,18 @@ rc=$?
 rc=$?
 [ "$rc" = 7 ] || fail "lifecycle: exit status $rc, expected 7"
 
+# A running container: pids, pause/resume, update, stats, kill + wait.
+jq '.process.args = ["sleep", "100"]' "$tmp/bundle/config.json" >"$tmp/c.json" &&
+  mv "$tmp/c.json" "$tmp/bundle/config.json"
+out=$("$embed" --root "$root" live "$tmp/bundle" embed-live 2>&1)
+rc=$?
+echo "$out"
+[ "$rc" = 137 ] || fail "live: exit status $rc, expected 137 (SIGKILL)"
+case $out in *"has 1 process(es)"*) ;; *) fail "live: kist_pids did not find the process" ;; esac
+case $out in *"after pause embed-live is paused"*) ;; *) fail "live: not paused after kist_pause" ;; esac
+case $out in *"after resume embed-live is running"*) ;; *) fail "live: not running after kist_resume" ;; esac
+case $out in *'stats {"type":"stats"'*) ;; *) fail "live: no stats event" ;; esac
+
 # A command that does not exist: the check names it, and kist_run gives 127.
 jq '.process.args = ["/no/such/command"]' "$tmp/bundle/config.json" >"$tmp/c.json" &&
   mv "$tmp/c.json" "$tmp/bundle/config.json"

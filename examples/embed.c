@@ -3,6 +3,9 @@
  *
  *   embed [--root DIR] [--no-check] run BUNDLE ID        create + start + wait + delete
  *   embed [--root DIR] [--no-check] lifecycle BUNDLE ID  the same, one call per step
+ *   embed [--root DIR] [--no-check] live BUNDLE ID       start a long-running process, then
+ *                                                        pids, pause, resume, update, stats,
+ *                                                        kill, wait, delete
  *   embed [--root DIR] cleanup                           delete --force every container
  *
  * The bundle is linted first (kist_config_check) unless --no-check.
@@ -89,6 +92,62 @@ static int run_steps(kist_context_t *ctx, const char *bundle, const char *id)
   return status;
 }
 
+/* What an engine does with a running container. */
+static int run_live(kist_context_t *ctx, const char *bundle, const char *id)
+{
+  kist_error_t err = NULL;
+  struct kist_create_options opts = {.bundle = bundle};
+  int status = 1, rc = 1;
+  pid_t *pids = NULL;
+  size_t n = 0;
+  char *json = NULL;
+  kist_container_info_t info = {0};
+  if (kist_create(ctx, id, &opts, &err) < 0)
+    return fail("create", &err);
+  if (kist_start(ctx, id, &err) < 0) {
+    fail("start", &err);
+    goto out;
+  }
+  if (kist_pids(ctx, id, &pids, &n, &err) < 0) {
+    fail("pids", &err);
+    goto out;
+  }
+  printf("embed: %s has %zu process(es), first %d\n", id, n, n ? (int)pids[0] : 0);
+  if (kist_pause(ctx, id, &err) < 0 || kist_inspect(ctx, id, &info, &err) < 0) {
+    fail("pause", &err);
+    goto out;
+  }
+  printf("embed: after pause %s is %s\n", id, info.status);
+  kist_container_info_clear(&info);
+  if (kist_resume(ctx, id, &err) < 0 || kist_inspect(ctx, id, &info, &err) < 0) {
+    fail("resume", &err);
+    goto out;
+  }
+  printf("embed: after resume %s is %s\n", id, info.status);
+  kist_container_info_clear(&info);
+  if (kist_update(ctx, id, "{\"pids\": {\"limit\": 64}}", &err) < 0) {
+    fail("update", &err);
+    goto out;
+  }
+  if (kist_stats(ctx, id, &json, &err) < 0) {
+    fail("stats", &err);
+    goto out;
+  }
+  printf("embed: stats %.60s...\n", json);
+  if (kist_kill(ctx, id, 9, false, &err) < 0 || kist_wait(ctx, id, &status, &err) < 0) {
+    fail("kill/wait", &err);
+    goto out;
+  }
+  printf("embed: %s exited with %d\n", id, status);
+  rc = 0;
+out:
+  free(pids);
+  free(json);
+  if (kist_delete(ctx, id, true, &err) < 0)
+    rc = fail("delete", &err);
+  return rc ? rc : status;
+}
+
 static int cleanup(kist_context_t *ctx)
 {
   kist_error_t err = NULL;
@@ -120,7 +179,8 @@ int main(int argc, char **argv)
     i++;
   }
   if (i >= argc) {
-    fprintf(stderr, "usage: embed [--root DIR] [--no-check] run|lifecycle BUNDLE ID | cleanup\n");
+    fprintf(stderr,
+            "usage: embed [--root DIR] [--no-check] run|lifecycle|live BUNDLE ID | cleanup\n");
     return 2;
   }
   const char *mode = argv[i++];
@@ -147,10 +207,13 @@ int main(int argc, char **argv)
       rc = run_one_call(ctx, bundle, id);
     else if (strcmp(mode, "lifecycle") == 0)
       rc = run_steps(ctx, bundle, id);
+    else if (strcmp(mode, "live") == 0)
+      rc = run_live(ctx, bundle, id);
     else
       rc = 2;
   } else {
-    fprintf(stderr, "usage: embed [--root DIR] [--no-check] run|lifecycle BUNDLE ID | cleanup\n");
+    fprintf(stderr,
+            "usage: embed [--root DIR] [--no-check] run|lifecycle|live BUNDLE ID | cleanup\n");
     rc = 2;
   }
   kist_context_free(ctx);

@@ -211,6 +211,34 @@ KIST_EXPORT int kist_list(kist_context_t *ctx, kist_container_info_t **infos, si
                           kist_error_t *err);
 KIST_EXPORT void kist_list_free(kist_container_info_t *infos, size_t n);
 
+/* ---- live containers (`kist pause`, `resume`, `update`, `ps`, `events`) ---- */
+
+/* Freezes every process of a created or running container (cgroup
+ * freezer); its status is then "paused". */
+KIST_EXPORT int kist_pause(kist_context_t *ctx, const char *id, kist_error_t *err);
+/* Thaws a paused container. */
+KIST_EXPORT int kist_resume(kist_context_t *ctx, const char *id, kist_error_t *err);
+
+/* Changes the container's resources: resources_json is a LinuxResources
+ * object (runtime-spec config-linux.md), e.g. {"memory":{"limit":268435456}}.
+ * It is merged into the container's config (absent, null, 0 or "" members
+ * keep the old value; objects merge, arrays replace; devices are not
+ * updated) and written to its cgroup, all or nothing.  Errors name the
+ * field ("resources.memory.limit: ..."). */
+KIST_EXPORT int kist_update(kist_context_t *ctx, const char *id, const char *resources_json,
+                            kist_error_t *err);
+
+/* Every process of the container (its cgroup, sub-cgroups included), as
+ * pids in the caller's pid namespace; free() the array.  A stopped container
+ * has none. */
+KIST_EXPORT int kist_pids(kist_context_t *ctx, const char *id, pid_t **pids, size_t *n,
+                          kist_error_t *err);
+
+/* One statistics event as `kist events --stats` prints it:
+ * {"type":"stats","id":ID,"data":{"cpu":…,"memory":…,"pids":…,"blkio":…,"hugetlb":…}};
+ * free() it. */
+KIST_EXPORT int kist_stats(kist_context_t *ctx, const char *id, char **json, kist_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

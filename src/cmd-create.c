@@ -8,20 +8,20 @@
 #include "util.h"
 
 static const char usage[] =
-    "Usage: kist create [OPTIONS] ID\n"
-    "\n"
-    "Create a container from an OCI bundle. Its process is set up and waits for\n"
-    "`kist start`.\n"
-    "\n"
-    "Options:\n"
-    "  -b, --bundle DIR         the bundle (default: the current directory)\n"
-    "      --pid-file FILE      write the container's pid to FILE\n"
-    "      --console-socket S   AF_UNIX socket that receives the pty master\n"
-    "                           (required with process.terminal)\n"
-    "      --no-pivot           use MS_MOVE + chroot instead of pivot_root\n"
-    "      --no-new-keyring     keep the caller's session keyring\n"
-    "      --preserve-fds N     pass fds 3 .. 3+N-1 into the container\n"
-    "  -h, --help               show this help\n";
+  "Usage: kist create [OPTIONS] ID\n"
+  "\n"
+  "Create a container from an OCI bundle. Its process is set up and waits for\n"
+  "`kist start`.\n"
+  "\n"
+  "Options:\n"
+  "  -b, --bundle DIR         the bundle (default: the current directory)\n"
+  "      --pid-file FILE      write the container's pid to FILE\n"
+  "      --console-socket S   AF_UNIX socket that receives the pty master\n"
+  "                           (required with process.terminal)\n"
+  "      --no-pivot           use MS_MOVE + chroot instead of pivot_root\n"
+  "      --no-new-keyring     keep the caller's session keyring\n"
+  "      --preserve-fds N     pass fds 3 .. 3+N-1 into the container\n"
+  "  -h, --help               show this help\n";
 
 enum { OPT_PID_FILE = 256, OPT_CONSOLE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_PRESERVE };
 
@@ -58,10 +58,12 @@ static int parse_create_option(int c, const char *arg, struct kist_create_opts *
 
 #define CREATE_LONG_OPTIONS                                                                        \
   {"bundle", required_argument, NULL, 'b'}, {"pid-file", required_argument, NULL, OPT_PID_FILE},   \
-      {"console-socket", required_argument, NULL, OPT_CONSOLE},                                    \
-      {"no-pivot", no_argument, NULL, OPT_NO_PIVOT},                                               \
-      {"no-new-keyring", no_argument, NULL, OPT_NO_KEYRING},                                       \
-      {"preserve-fds", required_argument, NULL, OPT_PRESERVE}
+    {"console-socket", required_argument, NULL, OPT_CONSOLE},                                      \
+    {"no-pivot", no_argument, NULL, OPT_NO_PIVOT},                                                 \
+    {"no-new-keyring", no_argument, NULL, OPT_NO_KEYRING},                                         \
+  {                                                                                                \
+    "preserve-fds", required_argument, NULL, OPT_PRESERVE                                          \
+  }
 
 static int run(struct kist_context *ctx, int argc, char **argv)
 {

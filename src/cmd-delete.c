@@ -4,19 +4,19 @@
 #include "container.h"
 
 static const char usage[] =
-    "Usage: kist delete [OPTIONS] ID\n"
-    "\n"
-    "Delete a stopped container: its cgroup and state; then run poststop hooks.\n"
-    "\n"
-    "Options:\n"
-    "  -f, --force  kill the container first if it is not stopped; an unknown\n"
-    "               ID is not an error\n"
-    "  -h, --help   show this help\n";
+  "Usage: kist delete [OPTIONS] ID\n"
+  "\n"
+  "Delete a stopped container: its cgroup and state; then run poststop hooks.\n"
+  "\n"
+  "Options:\n"
+  "  -f, --force  kill the container first if it is not stopped; an unknown\n"
+  "               ID is not an error\n"
+  "  -h, --help   show this help\n";
 
 static int run(struct kist_context *ctx, int argc, char **argv)
 {
   static const struct option opts[] = {
-      {"force", no_argument, NULL, 'f'}, CLI_HELP_OPTION, {NULL, 0, NULL, 0}};
+    {"force", no_argument, NULL, 'f'}, CLI_HELP_OPTION, {NULL, 0, NULL, 0}};
   bool force = false;
   int c;
   while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {

@@ -9,17 +9,17 @@
 #include "container-ops.h"
 
 static const char usage[] =
-    "Usage: kist events [OPTIONS] ID\n"
-    "\n"
-    "Print the container's resource usage as JSON lines ({\"type\":\"stats\",...})\n"
-    "every interval, and {\"type\":\"oom\",...} when the kernel reports an OOM in\n"
-    "its cgroup, until the container stops.\n"
-    "\n"
-    "Options:\n"
-    "      --interval DURATION  time between stats (default 5s; 500ms, 1m30s, or\n"
-    "                           a number of seconds)\n"
-    "      --stats              print the stats once and exit\n"
-    "  -h, --help               show this help\n";
+  "Usage: kist events [OPTIONS] ID\n"
+  "\n"
+  "Print the container's resource usage as JSON lines ({\"type\":\"stats\",...})\n"
+  "every interval, and {\"type\":\"oom\",...} when the kernel reports an OOM in\n"
+  "its cgroup, until the container stops.\n"
+  "\n"
+  "Options:\n"
+  "      --interval DURATION  time between stats (default 5s; 500ms, 1m30s, or\n"
+  "                           a number of seconds)\n"
+  "      --stats              print the stats once and exit\n"
+  "  -h, --help               show this help\n";
 
 /* A Go-style duration ("5s", "250ms", "1m30s") or a number of seconds, in ms. */
 static int parse_interval(const char *s, long *ms)
@@ -28,7 +28,7 @@ static int parse_interval(const char *s, long *ms)
     const char *unit;
     double ms;
   } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"\u00b5s", 1e-3}, {"ms", 1},
-               {"s", 1000},  {"m", 60000},  {"h", 3600000}};
+               {"s", 1000},  {"m", 60000}, {"h", 3600000}};
   char *end;
   double total = strtod(s, &end);
   if (end == s || !isdigit((unsigned char)s[0]))
@@ -71,9 +71,8 @@ static int run(struct kist_context *ctx, int argc, char **argv)
     switch (c) {
     case 'i':
       if (parse_interval(optarg, &interval) < 0)
-        return cli_usage_error("events",
-                               "--interval: '%s' is not a positive duration like 5s or 500ms",
-                               optarg);
+        return cli_usage_error(
+          "events", "--interval: '%s' is not a positive duration like 5s or 500ms", optarg);
       break;
     case 's':
       once = true;

@@ -7,19 +7,19 @@
 #include "signals.h"
 
 static const char usage[] =
-    "Usage: kist kill [OPTIONS] ID [SIGNAL]\n"
-    "\n"
-    "Send a signal (default TERM) to the container's process. SIGNAL is a name\n"
-    "(TERM, SIGTERM) or a number (15).\n"
-    "\n"
-    "Options:\n"
-    "  -a, --all    signal every process in the container's cgroup\n"
-    "  -h, --help   show this help\n";
+  "Usage: kist kill [OPTIONS] ID [SIGNAL]\n"
+  "\n"
+  "Send a signal (default TERM) to the container's process. SIGNAL is a name\n"
+  "(TERM, SIGTERM) or a number (15).\n"
+  "\n"
+  "Options:\n"
+  "  -a, --all    signal every process in the container's cgroup\n"
+  "  -h, --help   show this help\n";
 
 static int run(struct kist_context *ctx, int argc, char **argv)
 {
   static const struct option opts[] = {
-      {"all", no_argument, NULL, 'a'}, CLI_HELP_OPTION, {NULL, 0, NULL, 0}};
+    {"all", no_argument, NULL, 'a'}, CLI_HELP_OPTION, {NULL, 0, NULL, 0}};
   bool all = false;
   int c;
   while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {

@@ -8,20 +8,20 @@
 #include "container-ops.h"
 
 static const char usage[] =
-    "Usage: kist ps [OPTIONS] ID [[--] PS-ARGS...]\n"
-    "\n"
-    "List the processes of a container. The table is the output of ps (with\n"
-    "PS-ARGS, default -ef) kept to the container's processes; PS-ARGS must keep\n"
-    "a PID column (e.g. -- -o pid,comm).\n"
-    "\n"
-    "Options:\n"
-    "  -f, --format FORMAT  table (default) or json (an array of host pids)\n"
-    "  -h, --help           show this help\n";
+  "Usage: kist ps [OPTIONS] ID [[--] PS-ARGS...]\n"
+  "\n"
+  "List the processes of a container. The table is the output of ps (with\n"
+  "PS-ARGS, default -ef) kept to the container's processes; PS-ARGS must keep\n"
+  "a PID column (e.g. -- -o pid,comm).\n"
+  "\n"
+  "Options:\n"
+  "  -f, --format FORMAT  table (default) or json (an array of host pids)\n"
+  "  -h, --help           show this help\n";
 
 static int run(struct kist_context *ctx, int argc, char **argv)
 {
   static const struct option opts[] = {
-      {"format", required_argument, NULL, 'f'}, CLI_HELP_OPTION, {NULL, 0, NULL, 0}};
+    {"format", required_argument, NULL, 'f'}, CLI_HELP_OPTION, {NULL, 0, NULL, 0}};
   const char *format = "table";
   int c;
   while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {

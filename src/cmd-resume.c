@@ -31,5 +31,4 @@ static int run(struct kist_context *ctx, int argc, char **argv)
   return 0;
 }
 
-const struct kist_command kist_cmd_resume = {"resume", run, "resume a paused container",
-                                            usage};
+const struct kist_command kist_cmd_resume = {"resume", run, "resume a paused container", usage};

@@ -7,39 +7,39 @@
 #include "util.h"
 
 static const char usage[] =
-    "Usage: kist run [OPTIONS] ID\n"
-    "\n"
-    "Create and start a container. In the foreground kist waits for the process,\n"
-    "forwards signals to it, exits with its exit code (128+N when killed by signal\n"
-    "N; 127 when the command is not found, 126 when it cannot be executed) and then\n"
-    "deletes the container.\n"
-    "\n"
-    "Options:\n"
-    "  -b, --bundle DIR         the bundle (default: the current directory)\n"
-    "  -d, --detach             return once the process started\n"
-    "      --keep               do not delete the container when it exits\n"
-    "      --pid-file FILE      write the container's pid to FILE\n"
-    "      --console-socket S   AF_UNIX socket that receives the pty master\n"
-    "      --no-pivot           use MS_MOVE + chroot instead of pivot_root\n"
-    "      --no-new-keyring     keep the caller's session keyring\n"
-    "      --preserve-fds N     pass fds 3 .. 3+N-1 into the container\n"
-    "  -h, --help               show this help\n";
+  "Usage: kist run [OPTIONS] ID\n"
+  "\n"
+  "Create and start a container. In the foreground kist waits for the process,\n"
+  "forwards signals to it, exits with its exit code (128+N when killed by signal\n"
+  "N; 127 when the command is not found, 126 when it cannot be executed) and then\n"
+  "deletes the container.\n"
+  "\n"
+  "Options:\n"
+  "  -b, --bundle DIR         the bundle (default: the current directory)\n"
+  "  -d, --detach             return once the process started\n"
+  "      --keep               do not delete the container when it exits\n"
+  "      --pid-file FILE      write the container's pid to FILE\n"
+  "      --console-socket S   AF_UNIX socket that receives the pty master\n"
+  "      --no-pivot           use MS_MOVE + chroot instead of pivot_root\n"
+  "      --no-new-keyring     keep the caller's session keyring\n"
+  "      --preserve-fds N     pass fds 3 .. 3+N-1 into the container\n"
+  "  -h, --help               show this help\n";
 
 enum { OPT_PID_FILE = 256, OPT_CONSOLE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_PRESERVE, OPT_KEEP };
 
 static int run(struct kist_context *ctx, int argc, char **argv)
 {
   static const struct option opts[] = {
-      {"bundle", required_argument, NULL, 'b'},
-      {"detach", no_argument, NULL, 'd'},
-      {"keep", no_argument, NULL, OPT_KEEP},
-      {"pid-file", required_argument, NULL, OPT_PID_FILE},
-      {"console-socket", required_argument, NULL, OPT_CONSOLE},
-      {"no-pivot", no_argument, NULL, OPT_NO_PIVOT},
-      {"no-new-keyring", no_argument, NULL, OPT_NO_KEYRING},
-      {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
-      CLI_HELP_OPTION,
-      {NULL, 0, NULL, 0},
+    {"bundle", required_argument, NULL, 'b'},
+    {"detach", no_argument, NULL, 'd'},
+    {"keep", no_argument, NULL, OPT_KEEP},
+    {"pid-file", required_argument, NULL, OPT_PID_FILE},
+    {"console-socket", required_argument, NULL, OPT_CONSOLE},
+    {"no-pivot", no_argument, NULL, OPT_NO_PIVOT},
+    {"no-new-keyring", no_argument, NULL, OPT_NO_KEYRING},
+    {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
+    CLI_HELP_OPTION,
+    {NULL, 0, NULL, 0},
   };
   struct kist_run_opts o = {0};
   int64_t v;

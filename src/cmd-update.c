@@ -14,32 +14,32 @@
 #include "util.h"
 
 static const char usage[] =
-    "Usage: kist update [OPTIONS] ID\n"
-    "\n"
-    "Change the resource limits of a running container. The new values are\n"
-    "merged into its config: what is not given (or given as 0) stays as it is.\n"
-    "If any limit cannot be set, none is changed.\n"
-    "\n"
-    "Options:\n"
-    "  -r, --resources FILE       a LinuxResources JSON object (runtime-spec\n"
-    "                             config-linux.md), - for stdin; the flags below\n"
-    "                             cannot be combined with it\n"
-    "      --memory SIZE          memory limit (bytes, or 100k, 64m, 1g...; -1: none)\n"
-    "      --memory-reservation SIZE  soft limit\n"
-    "      --memory-swap SIZE     memory+swap limit (-1: unlimited swap)\n"
-    "      --kernel-memory SIZE, --kernel-memory-tcp SIZE\n"
-    "                             accepted and ignored (the kernel dropped them)\n"
-    "      --cpu-shares N         relative CPU weight (also --cpu-share)\n"
-    "      --cpu-quota US         CPU time per period (-1: none)\n"
-    "      --cpu-period US        CFS period\n"
-    "      --cpu-burst US         CFS burst\n"
-    "      --cpu-rt-runtime US, --cpu-rt-period US  real-time scheduling (v1)\n"
-    "      --cpu-idle 0|1         SCHED_IDLE for the cgroup\n"
-    "      --cpuset-cpus LIST     CPUs to run on (0-3,8)\n"
-    "      --cpuset-mems LIST     memory nodes\n"
-    "      --blkio-weight N       block I/O weight (10..1000)\n"
-    "      --pids-limit N         maximum number of tasks (-1 or 0: none)\n"
-    "  -h, --help                 show this help\n";
+  "Usage: kist update [OPTIONS] ID\n"
+  "\n"
+  "Change the resource limits of a running container. The new values are\n"
+  "merged into its config: what is not given (or given as 0) stays as it is.\n"
+  "If any limit cannot be set, none is changed.\n"
+  "\n"
+  "Options:\n"
+  "  -r, --resources FILE       a LinuxResources JSON object (runtime-spec\n"
+  "                             config-linux.md), - for stdin; the flags below\n"
+  "                             cannot be combined with it\n"
+  "      --memory SIZE          memory limit (bytes, or 100k, 64m, 1g...; -1: none)\n"
+  "      --memory-reservation SIZE  soft limit\n"
+  "      --memory-swap SIZE     memory+swap limit (-1: unlimited swap)\n"
+  "      --kernel-memory SIZE, --kernel-memory-tcp SIZE\n"
+  "                             accepted and ignored (the kernel dropped them)\n"
+  "      --cpu-shares N         relative CPU weight (also --cpu-share)\n"
+  "      --cpu-quota US         CPU time per period (-1: none)\n"
+  "      --cpu-period US        CFS period\n"
+  "      --cpu-burst US         CFS burst\n"
+  "      --cpu-rt-runtime US, --cpu-rt-period US  real-time scheduling (v1)\n"
+  "      --cpu-idle 0|1         SCHED_IDLE for the cgroup\n"
+  "      --cpuset-cpus LIST     CPUs to run on (0-3,8)\n"
+  "      --cpuset-mems LIST     memory nodes\n"
+  "      --blkio-weight N       block I/O weight (10..1000)\n"
+  "      --pids-limit N         maximum number of tasks (-1 or 0: none)\n"
+  "  -h, --help                 show this help\n";
 
 enum {
   O_RESOURCES = 'r',
@@ -170,28 +170,28 @@ static char *sections_json(const struct sections *s)
 static int run(struct kist_context *ctx, int argc, char **argv)
 {
   static const struct option opts[] = {
-      {"resources", required_argument, NULL, O_RESOURCES},
-      {"memory", required_argument, NULL, O_MEMORY},
-      {"memory-reservation", required_argument, NULL, O_MEM_RESV},
-      {"memory-swap", required_argument, NULL, O_MEM_SWAP},
-      {"kernel-memory", required_argument, NULL, O_KMEM},
-      {"kernel-memory-tcp", required_argument, NULL, O_KMEM_TCP},
-      {"cpu-shares", required_argument, NULL, O_CPU_SHARES},
-      {"cpu-share", required_argument, NULL, O_CPU_SHARES},
-      {"cpu-quota", required_argument, NULL, O_CPU_QUOTA},
-      {"cpu-period", required_argument, NULL, O_CPU_PERIOD},
-      {"cpu-burst", required_argument, NULL, O_CPU_BURST},
-      {"cpu-rt-runtime", required_argument, NULL, O_CPU_RT_RUNTIME},
-      {"cpu-rt-period", required_argument, NULL, O_CPU_RT_PERIOD},
-      {"cpu-idle", required_argument, NULL, O_CPU_IDLE},
-      {"cpuset-cpus", required_argument, NULL, O_CPUSET_CPUS},
-      {"cpuset-mems", required_argument, NULL, O_CPUSET_MEMS},
-      {"blkio-weight", required_argument, NULL, O_BLKIO_WEIGHT},
-      {"pids-limit", required_argument, NULL, O_PIDS_LIMIT},
-      {"l3-cache-schema", required_argument, NULL, O_L3_CACHE},
-      {"mem-bw-schema", required_argument, NULL, O_MEM_BW},
-      CLI_HELP_OPTION,
-      {NULL, 0, NULL, 0}};
+    {"resources", required_argument, NULL, O_RESOURCES},
+    {"memory", required_argument, NULL, O_MEMORY},
+    {"memory-reservation", required_argument, NULL, O_MEM_RESV},
+    {"memory-swap", required_argument, NULL, O_MEM_SWAP},
+    {"kernel-memory", required_argument, NULL, O_KMEM},
+    {"kernel-memory-tcp", required_argument, NULL, O_KMEM_TCP},
+    {"cpu-shares", required_argument, NULL, O_CPU_SHARES},
+    {"cpu-share", required_argument, NULL, O_CPU_SHARES},
+    {"cpu-quota", required_argument, NULL, O_CPU_QUOTA},
+    {"cpu-period", required_argument, NULL, O_CPU_PERIOD},
+    {"cpu-burst", required_argument, NULL, O_CPU_BURST},
+    {"cpu-rt-runtime", required_argument, NULL, O_CPU_RT_RUNTIME},
+    {"cpu-rt-period", required_argument, NULL, O_CPU_RT_PERIOD},
+    {"cpu-idle", required_argument, NULL, O_CPU_IDLE},
+    {"cpuset-cpus", required_argument, NULL, O_CPUSET_CPUS},
+    {"cpuset-mems", required_argument, NULL, O_CPUSET_MEMS},
+    {"blkio-weight", required_argument, NULL, O_BLKIO_WEIGHT},
+    {"pids-limit", required_argument, NULL, O_PIDS_LIMIT},
+    {"l3-cache-schema", required_argument, NULL, O_L3_CACHE},
+    {"mem-bw-schema", required_argument, NULL, O_MEM_BW},
+    CLI_HELP_OPTION,
+    {NULL, 0, NULL, 0}};
   const char *resources = NULL, *first_flag = NULL;
   struct sections s = {0};
   int c, idx, ret = KIST_EXIT_FAILURE;

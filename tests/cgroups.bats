@@ -60,11 +60,12 @@ need_v1() {
   [ -d "$CG/$1" ] && [ "$(stat -fc %T "$CG/$1")" = cgroupfs ] || skip "no v1 $1 hierarchy"
 }
 
-# Every hierarchy dir under /sys/fs/cgroup (v1 ones and the v2 tree), or "" on v2.
+# Every hierarchy dir under /sys/fs/cgroup (v1 ones and the v2 tree), as a
+# name for cgdir; "." when /sys/fs/cgroup itself is the v2 tree.
 hierarchies() {
   local d
   if [ "$(cg_mode)" = v2 ]; then
-    echo ""
+    echo .
     return
   fi
   for d in $CG/*/; do
@@ -72,6 +73,17 @@ hierarchies() {
     [ -L "$d" ] && continue
     case $(stat -fc %T "$d") in cgroupfs | cgroup2fs) basename "$d" ;; esac
   done
+}
+
+# The hierarchy holding the pids controller: "pids" (v1), "." (v2), or skip.
+pids_hier() {
+  if [ "$(stat -fc %T $CG/pids 2>/dev/null)" = cgroupfs ]; then
+    echo pids
+  elif [ "$(cg_mode)" = v2 ] && grep -qw pids $CG/cgroup.controllers; then
+    echo .
+  else
+    skip "no pids controller"
+  fi
 }
 
 kcreate() {
@@ -154,9 +166,67 @@ assert_cgfile() { # FILE EXPECTED
     echo "unexpected path $want" >&2
     return 1
   }
+  if [ ! -d /run/systemd/system ]; then
+    # No systemd here: the same path through cgroupfs, and the user is told.
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output --partial "--systemd-cgroup: systemd is not running here"
+  fi
   "$KIST" --root "$KIST_ROOT" --systemd-cgroup delete --force "$ID"
   run find $CG -maxdepth 2 -name "kisttest*.slice"
   assert_output ""
+}
+
+@test "cgroups: --systemd-cgroup with systemd running: a transient scope with the limits as properties" {
+  [ -d /run/systemd/system ] && command -v systemctl >/dev/null || skip "systemd is not PID 1 here"
+  local unit=kisttest-$ID.scope
+  set_config '.linux.cgroupsPath = $p
+    | .linux.resources.memory = {"limit": 134217728}
+    | .linux.resources.pids = {"limit": 66}
+    | .annotations["org.systemd.property.TimeoutStopSec"] = "17s"
+    | .annotations["org.systemd.property.CollectMode"] = "inactive-or-failed"' \
+    --arg p "system.slice:kisttest:$ID"
+  run kcreate --systemd-cgroup create --bundle "$BUNDLE" "$ID"
+  assert_success
+  run cat "$BATS_TEST_TMPDIR/err"
+  refute_output --partial "not running"
+  kist start "$ID"
+  local pid
+  pid=$(cpid "$ID")
+  run cat "/proc/$pid/cgroup"
+  assert_output "0::/system.slice/$unit"
+  run systemctl show -p ActiveState -p Delegate -p MemoryMax -p TasksMax -p TimeoutStopUSec -p CollectMode "$unit"
+  assert_line ActiveState=active
+  assert_line Delegate=yes
+  assert_line MemoryMax=134217728
+  assert_line TasksMax=66
+  assert_line TimeoutStopUSec=17s
+  assert_line CollectMode=inactive-or-failed
+  # kist's own values are in the files too.
+  assert_cgfile "$CG/system.slice/$unit/memory.max" 134217728
+  assert_cgfile "$CG/system.slice/$unit/pids.max" 66
+  # update tells systemd as well.
+  "$KIST" --root "$KIST_ROOT" --systemd-cgroup update --memory 256m --pids-limit 77 "$ID"
+  run systemctl show -p MemoryMax -p TasksMax "$unit"
+  assert_line MemoryMax=268435456
+  assert_line TasksMax=77
+  assert_cgfile "$CG/system.slice/$unit/memory.max" 268435456
+  # A daemon-reload keeps them.
+  systemctl daemon-reload
+  assert_cgfile "$CG/system.slice/$unit/memory.max" 268435456
+  "$KIST" --root "$KIST_ROOT" --systemd-cgroup delete --force "$ID"
+  run systemctl show -p ActiveState "$unit"
+  assert_output ActiveState=inactive
+  [ ! -d "$CG/system.slice/$unit" ]
+}
+
+@test "cgroups: --systemd-cgroup refuses a malformed org.systemd.property annotation before creating anything" {
+  set_config '.annotations["org.systemd.property.TimeoutStopSec"] = "soon"'
+  run kcreate --systemd-cgroup create --bundle "$BUNDLE" "$ID"
+  assert_failure
+  run cat "$BATS_TEST_TMPDIR/err"
+  assert_output --partial 'annotations["org.systemd.property.TimeoutStopSec"]: "soon" is not a time span'
+  [ "${#lines[@]}" -eq 1 ]
+  assert_root_empty
 }
 
 @test "cgroups: --systemd-cgroup refuses a cgroupsPath that is not slice:prefix:name" {
@@ -324,13 +394,14 @@ assert_cgfile() { # FILE EXPECTED
 @test "cgroups: kill --all reaches every process, including ones in sub-cgroups" {
   setup_bundle sh -c "sleep 1000 & sleep 1000 & $TRAPPER"
   start_one "$ID"
-  local pid kids
+  local pid kids ph
+  ph=$(hierarchies | head -1)
   pid=$(cpid "$ID")
   for _ in $(seq 50); do
-    [ "$(wc -l <"$(cgdir pids)/cgroup.procs" 2>/dev/null || echo 0)" -ge 3 ] && break
+    [ "$(wc -l <"$(cgdir "$ph")/cgroup.procs" 2>/dev/null || echo 0)" -ge 3 ] && break
     sleep 0.05
   done
-  kids=$(cat "$(cgdir pids)/cgroup.procs")
+  kids=$(cat "$(cgdir "$ph")/cgroup.procs")
   [ "$(echo "$kids" | wc -l)" -ge 3 ]
   run kist kill --all "$ID" KILL
   assert_success
@@ -345,23 +416,25 @@ assert_cgfile() { # FILE EXPECTED
 }
 
 @test "cgroups: a fork bomb is contained by pids.limit and killed by kill --all" {
-  need_v1 pids
+  local ph
+  pids_hier >/dev/null
+  ph=$(pids_hier)
   # The init only waits; a child shell forks without end.
   setup_bundle sh -c 'sh -c "while :; do (sleep 1000) & done" >/dev/null 2>&1 & exec sleep 1000'
   set_config '.linux.resources.pids = {"limit": 16}'
   start_one "$ID"
   local i
   for i in $(seq 100); do
-    grep -q "^max [1-9]" "$(cgdir pids)/pids.events" && break
+    grep -q "^max [1-9]" "$(cgdir "$ph")/pids.events" && break
     sleep 0.05
   done
-  run grep "^max" "$(cgdir pids)/pids.events"
+  run grep "^max" "$(cgdir "$ph")/pids.events"
   refute_output "max 0"
-  [ "$(cat "$(cgdir pids)/pids.current")" -le 16 ]
+  [ "$(cat "$(cgdir "$ph")/pids.current")" -le 16 ]
   run kist kill --all "$ID" KILL
   assert_success
   # Empty once kill --all returns (pids.current may still count the init's zombie).
-  assert_cgfile "$(cgdir pids)/cgroup.procs" ""
+  assert_cgfile "$(cgdir "$ph")/cgroup.procs" ""
   wait_for_status "$ID" stopped
   kist delete "$ID"
 }
@@ -397,4 +470,122 @@ assert_cgfile() { # FILE EXPECTED
     [ -d "$CG/$h$path" ] || { echo "joined $CG/$h$path was removed" >&2; return 1; }
   done
   grep -qx "$sleeper" "$CG/$(hierarchies | head -1)$path/cgroup.procs"
+}
+
+@test "ps: --format json lists the init and a background process; the table filters ps -ef" {
+  require_command ps
+  setup_bundle sh -c "sleep 1000 & $TRAPPER"
+  start_one "$ID"
+  local pid bg i
+  pid=$(cpid "$ID")
+  for i in $(seq 100); do
+    bg=$(pgrep -P "$pid" -x sleep | head -1) && [ -n "$bg" ] && break
+    sleep 0.05
+  done
+  [ -n "$bg" ]
+  run kist ps --format json "$ID"
+  assert_success
+  echo "$output" | jq -e --argjson p "$pid" --argjson b "$bg" 'type == "array" and index($p) != null and index($b) != null'
+  # Only the container's processes (the init, the background sleep and the
+  # loop's short sleeps), never the host's.
+  echo "$output" | jq -e 'index(1) == null and length >= 2 and length <= 4'
+  run kist ps "$ID"
+  assert_success
+  assert_line --index 0 --regexp '^UID +PID +PPID'
+  assert_line --regexp "^[^ ]+ +$pid +"
+  assert_line --regexp "^[^ ]+ +$bg +$pid "
+  refute_line --regexp '^[^ ]+ +1 +'
+  # Extra ps arguments after --: the PID column is found by its header.
+  run kist ps "$ID" -- -o comm,pid
+  assert_success
+  assert_line --index 0 --regexp '^COMMAND +PID'
+  assert_line --regexp "^sh +$pid\$"
+  assert_line --regexp "^sleep +$bg\$"
+  run --separate-stderr kist ps "$ID" -- -o comm
+  assert_one_line_error "no PID column"
+  run --separate-stderr kist ps --format yaml "$ID"
+  assert_one_line_error "--format"
+  run --separate-stderr kist ps nosuch-$ID
+  assert_one_line_error "nosuch-$ID"
+  kist delete --force "$ID"
+}
+
+@test "events --stats: one runc-shaped JSON sample with cpu, memory, pids" {
+  require_command events
+  setup_bundle sh -c "sleep 1000 & i=0; while [ \$i -lt 200000 ]; do i=\$((i+1)); done; $TRAPPER"
+  set_config '.linux.resources.pids = {"limit": 90} | .linux.resources.memory = {"limit": 134217728}'
+  start_one "$ID"
+  sleep 0.5
+  run --separate-stderr kist events --stats "$ID"
+  assert_success
+  [ "${#lines[@]}" -eq 1 ]
+  echo "$output" | jq -e --arg id "$ID" '.type == "stats" and .id == $id'
+  echo "$output" | jq -e '.data.cpu.usage.total > 0 and (.data.cpu.usage.user + .data.cpu.usage.kernel) >= 0'
+  echo "$output" | jq -e '.data.cpu.throttling | has("periods")'
+  echo "$output" | jq -e '.data.memory.usage.usage > 0 and .data.memory.usage.limit == 134217728'
+  echo "$output" | jq -e '.data.memory.raw | length > 0'
+  echo "$output" | jq -e '.data.pids.current >= 2 and .data.pids.limit == 90'
+  echo "$output" | jq -e '(.data.blkio | type) == "object" and (.data.hugetlb | type) == "object"'
+  kist delete --force "$ID"
+  run --separate-stderr kist events --stats "$ID"
+  assert_one_line_error "$ID"
+}
+
+@test "events: stats every --interval until the container stops, and an oom event" {
+  require_command events
+  [ "$(wc -l </proc/swaps)" -le 1 ] || skip "swap is on: no OOM kill to wait for"
+  # dd's 64 MiB buffer does not fit in 16 MiB: the kernel OOM-kills it.
+  setup_bundle sh -c 'sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 1.5'
+  set_config '.linux.resources.memory = {"limit": 16777216}'
+  start_one "$ID"
+  run timeout 20 "$KIST" --root "$KIST_ROOT" events --interval 300ms "$ID"
+  assert_success
+  local stats
+  stats=$(echo "$output" | jq -s '[.[] | select(.type == "stats")] | length')
+  [ "$stats" -ge 4 ] || { echo "only $stats stats events: $output" >&2; return 1; }
+  echo "$output" | jq -se --arg id "$ID" 'any(.[]; .type == "oom" and .id == $id)'
+  [ "$(kist state "$ID" | jq -r .status)" = stopped ]
+  run --separate-stderr kist events --interval 0s "$ID"
+  assert_one_line_error "--interval"
+  kist delete "$ID"
+}
+
+@test "cgroups: device rules as an eBPF program on the v2 tree (checked with a host process in it)" {
+  local v2
+  if [ "$(cg_mode)" = v2 ]; then
+    v2=$CG/kist/$ID
+  elif [ "$(cg_mode)" = hybrid ]; then
+    v2=$CG/unified/kist/$ID
+  else
+    skip "no cgroup v2 tree"
+  fi
+  [ -b /dev/loop0 ] && [ -b /dev/loop1 ] && [ -c /dev/kmsg ] || skip "needs /dev/loop0, /dev/loop1, /dev/kmsg"
+  # Last match wins: loop devices readable except loop0; kmsg read but not write.
+  set_config '.linux.resources.devices = [{"allow": false, "access": "rwm"},
+      {"allow": true, "type": "b", "major": 7, "access": "r"},
+      {"allow": false, "type": "b", "major": 7, "minor": 0, "access": "rw"},
+      {"allow": true, "type": "c", "major": 1, "minor": 11, "access": "rw"},
+      {"allow": false, "type": "c", "major": 1, "minor": 11, "access": "w"}]'
+  start_one "$ID"
+  [ -d "$v2" ]
+  # Only the v2 program decides for this shell: its v1 devices cgroup is the host's.
+  run sh -c 'echo $$ >"$1/cgroup.procs" || exit 9
+    t() { if sh -c "$2" 2>/dev/null; then echo "$1 ok"; else echo "$1 denied"; fi; }
+    t loop1-read "exec 3</dev/loop1"
+    t loop1-write "exec 3>>/dev/loop1"
+    t loop0-read "exec 3</dev/loop0"
+    t kmsg-read "exec 3</dev/kmsg"
+    t kmsg-write "exec 3>>/dev/kmsg"
+    t kmsg-rw "exec 3<>/dev/kmsg"
+    t null-rw "exec 3<>/dev/null"
+    t mknod "mknod $2 c 1 3 && rm -f $2"' sh "$v2" "$BATS_TEST_TMPDIR/nod"
+  assert_success
+  assert_line "loop1-read ok"
+  assert_line "loop1-write denied"
+  assert_line "loop0-read denied"
+  assert_line "kmsg-read ok"
+  assert_line "kmsg-write denied"
+  assert_line "kmsg-rw denied"
+  assert_line "null-rw ok"
+  kist delete --force "$ID"
 }

@@ -23,8 +23,9 @@ kist_commands() {
 
 # long_flags FILE: the long option names of the `struct option` tables.
 long_flags() {
-  grep -oE '\{"[a-z][a-z0-9-]*", *(no|required|optional)_argument' "$1" |
-    sed -E 's/^\{"([^"]*)".*/\1/' | sort -u
+  # Entries may span lines (clang-format wraps macros): join them first.
+  tr '\n\\' '  ' <"$1" | grep -oE '\{ *"[a-z][a-z0-9-]*", *(no|required|optional)_argument' |
+    sed -E 's/^\{ *"([^"]*)".*/\1/' | sort -u
 }
 
 setup() {
@@ -89,12 +90,16 @@ teardown() {
 }
 
 @test "completion: every command offers every long flag of its source" {
-  local src cmd f missing= n=0
+  # Flags its --help does not mention (accepted for runc compatibility and
+  # refused, like update --l3-cache-schema) are not offered.
+  local src cmd f help missing= n=0
   for src in "$REPO"/src/cmd-*.c; do
     cmd=$(basename "$src" .c)
     cmd=${cmd#cmd-}
+    help=$("$KIST" help "$cmd")
     run complete_words "$KIST" "$cmd" --
     for f in $(long_flags "$src"); do
+      grep -qE -- "--$f([^a-z0-9-]|\$)" <<<"$help" || continue
       [[ $'\n'"$output"$'\n' == *$'\n'"--$f"$'\n'* ]] || missing+=" $cmd:--$f"
       n=$((n + 1))
     done

@@ -11,8 +11,9 @@ MAN_SRC=$REPO/man
 
 # long_flags FILE: the long option names of every `struct option` entry.
 long_flags() {
-  grep -oE '\{"[a-z][a-z0-9-]*", *(no|required|optional)_argument' "$1" |
-    sed -E 's/^\{"([^"]*)".*/\1/' | sort -u
+  # Entries may span lines (clang-format wraps macros): join them first.
+  tr '\n\\' '  ' <"$1" | grep -oE '\{ *"[a-z][a-z0-9-]*", *(no|required|optional)_argument' |
+    sed -E 's/^\{ *"([^"]*)".*/\1/' | sort -u
 }
 
 # short_flags FILE: the letters of the optstrings passed to getopt_long*.

@@ -123,3 +123,11 @@ teardown() {
   assert_success
   assert_output --partial "Usage: kist run"
 }
+
+@test "run: a config without a process is refused before anything is made" {
+  set_config 'del(.process)'
+  run kist run --bundle "$BUNDLE" "$ID"
+  assert_failure
+  assert_output --partial "process"
+  assert_root_empty
+}

@@ -38,23 +38,28 @@ _kist_commands() {
   printf '%s\n' $names # one per line
 }
 
-# The flags in a help text: every -x and --long-name at the start of an
-# option line.  With "value": only those followed by a placeholder in
-# capitals ("--bundle DIR", "-b, --bundle DIR"), i.e. flags that take a value.
+# The flags in a help text.  An option line is "  -b, --bundle DIR   text":
+# flags, then placeholders (DIR, SIZE, N, 0|1) that say the flags before them
+# take a value, then the description.  Flags a description mentions
+# ("(also --cpu-share)") count too.  With "value": only flags that take a
+# value.
 _kist_flags() {
   awk -v want="$2" '
     /^ +-/ {
       n = split($0, w, /[ ,]+/)
-      takes = 0
+      np = 0
       for (i = 1; i <= n; i++) {
-        if (w[i] ~ /^-/) { last = i; continue }
-        if (w[i] != "") { takes = (w[i] ~ /^[A-Z][A-Z_.:-]*$/); break }
+        if (w[i] == "") continue
+        if (w[i] ~ /^--?[A-Za-z0-9]/) { sub(/=.*/, "", w[i]); flag[w[i]] = 1; pend[++np] = w[i]; continue }
+        if (w[i] ~ /^[A-Z0-9][A-Z0-9_.:|-]*$/) { for (k = 1; k <= np; k++) val[pend[k]] = 1; np = 0; continue }
+        break
       }
-      for (i = 1; i <= last; i++)
-        if (w[i] ~ /^--?[A-Za-z0-9]/ && (want != "value" || takes)) {
-          sub(/=.*/, "", w[i]); print w[i]
-        }
-    }' <<<"$1"
+    }
+    /^ / {
+      s = $0
+      while (match(s, /--[a-z][a-z0-9-]+/)) { flag[substr(s, RSTART, RLENGTH)] = 1; s = substr(s, RSTART + RLENGTH) }
+    }
+    END { for (f in flag) if (want != "value" || (f in val)) print f }' <<<"$1" | sort
 }
 
 # _kist_reply COMPGEN-ARGS...: COMPREPLY = compgen's lines (names with

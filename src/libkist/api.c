@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "container-ops.h"
 #include "container.h"
 #include "context.h"
 #include "features.h"
@@ -324,4 +325,34 @@ void kist_list_free(kist_container_info_t *infos, size_t n)
   for (size_t i = 0; i < n; i++)
     kist_container_info_clear(&infos[i]);
   free(infos);
+}
+
+/* ---- live containers ---- */
+
+int kist_pause(kist_context_t *ctx, const char *id, kist_error_t *err)
+{
+  return kist_container_pause(&ctx->base, id, err);
+}
+
+int kist_resume(kist_context_t *ctx, const char *id, kist_error_t *err)
+{
+  return kist_container_resume(&ctx->base, id, err);
+}
+
+int kist_update(kist_context_t *ctx, const char *id, const char *resources_json, kist_error_t *err)
+{
+  if (resources_json == NULL)
+    return kist_fail_take(err, EINVAL, xstrdup("resources: no JSON given"));
+  return kist_container_update(&ctx->base, id, resources_json, strlen(resources_json), "resources",
+                               err);
+}
+
+int kist_pids(kist_context_t *ctx, const char *id, pid_t **pids, size_t *n, kist_error_t *err)
+{
+  return kist_container_pids(&ctx->base, id, pids, n, err);
+}
+
+int kist_stats(kist_context_t *ctx, const char *id, char **json, kist_error_t *err)
+{
+  return kist_container_stats(&ctx->base, id, json, err);
 }

@@ -193,6 +193,36 @@ static int get_proc(struct capset *eff, struct capset *prm, struct capset *inh, 
   return 0;
 }
 
+/* A capability outside our own permitted and bounding sets (a runtime that
+ * itself runs with a reduced set, e.g. nested in another container) cannot
+ * be granted: the kernel refuses to grow permitted, and inheritable may not
+ * leave the bounding set. Like a capability the kernel does not know, it is
+ * skipped with a warning instead of failing every container that asks for
+ * "all" capabilities. */
+static void drop_unavailable(struct caps_plan *p, const struct capset *have_prm)
+{
+  int last = kernel_last_cap();
+  for (int cap = 0; cap <= last; cap++) {
+    bool have =
+      capset_has(have_prm, cap) && prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0) > 0;
+    if (have)
+      continue;
+    bool asked = capset_has(&p->eff, cap) || capset_has(&p->prm, cap) || capset_has(&p->inh, cap) ||
+                 capset_has(&p->amb, cap);
+    uint32_t mask = ~(1u << (cap % 32));
+    p->eff.w[cap / 32] &= mask;
+    p->prm.w[cap / 32] &= mask;
+    p->inh.w[cap / 32] &= mask;
+    p->amb.w[cap / 32] &= mask;
+    if (asked) {
+      char *name = cap_to_name(cap);
+      kist_warn("process.capabilities: %s is not available to the runtime; not granted",
+                name ? name : "?");
+      cap_free(name);
+    }
+  }
+}
+
 int kist_caps_apply(const oci_config_process_capabilities *caps, kist_error_t *err)
 {
   struct caps_plan p;
@@ -201,6 +231,7 @@ int kist_caps_apply(const oci_config_process_capabilities *caps, kist_error_t *e
   struct capset eff, prm, inh;
   if (get_proc(&eff, &prm, &inh, err) < 0)
     return -1;
+  drop_unavailable(&p, &prm);
   /* After setresuid to a non-root uid (KEEPCAPS) only permitted survives:
    * make it effective again, for CAP_SETPCAP below. */
   if (set_proc(&prm, &prm, &inh, "the effective set for setup", err) < 0)

@@ -32,14 +32,14 @@ struct prog {
   size_t n, cap;
 };
 
-static size_t emit(struct prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off,
-                   int32_t imm)
+static size_t emit(struct prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 {
   if (p->n == p->cap) {
     p->cap = p->cap ? p->cap * 2 : 64;
     p->in = xrealloc(p->in, p->cap * sizeof *p->in);
   }
-  p->in[p->n] = (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
+  p->in[p->n] =
+    (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
   return p->n++;
 }
 
@@ -142,8 +142,9 @@ int kist_cg_bpf_devices(int cgfd, const char *path, const struct kist_dev_rule *
     char *nl = strchr(log, '\n');
     if (nl)
       *nl = '\0';
-    return kist_fail(err, e, "linux.resources.devices: load the cgroup v2 device filter (%zu instructions)%s%s",
-                     ninsn, log[0] ? ": " : "", log);
+    return kist_fail(
+      err, e, "linux.resources.devices: load the cgroup v2 device filter (%zu instructions)%s%s",
+      ninsn, log[0] ? ": " : "", log);
   }
   memset(&a, 0, sizeof a);
   a.target_fd = (uint32_t)cgfd;

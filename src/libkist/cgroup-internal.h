@@ -145,9 +145,9 @@ int kist_cg_v2_kill(const struct kist_cgroup *cg, int sig, kist_error_t *err);
 /* One property of a transient unit, as sd-bus appends it. */
 struct kist_sd_prop {
   char *name;
-  char type; /* 't' uint64, 'b' bool, 's' string, 'y' byte array (a bitmask) */
-  uint64_t u; /* 't', 'b' */
-  char *s;    /* 's' */
+  char type;            /* 't' uint64, 'b' bool, 's' string, 'y' byte array (a bitmask) */
+  uint64_t u;           /* 't', 'b' */
+  char *s;              /* 's' */
   unsigned char *bytes; /* 'y' */
   size_t nbytes;
 };
@@ -174,7 +174,8 @@ int kist_cg_systemd_props(const oci_config *cfg, bool v2, struct kist_sd_unit *u
  * (JobRemoved) and checks that the unit is active. */
 int kist_cg_systemd_start(const struct kist_sd_unit *u, pid_t pid, kist_error_t *err);
 /* SetUnitProperties (runtime) for kist update. */
-int kist_cg_systemd_set(const char *unit, const struct kist_sd_prop *p, size_t n, kist_error_t *err);
+int kist_cg_systemd_set(const char *unit, const struct kist_sd_prop *p, size_t n,
+                        kist_error_t *err);
 /* StopUnit, waiting for the job; a unit systemd already forgot is fine. */
 int kist_cg_systemd_stop(const char *unit, kist_error_t *err);
 void kist_cg_systemd_unit_free(struct kist_sd_unit *u);

@@ -25,11 +25,11 @@
 #include "resources.h"
 #include "util.h"
 
-#define SD_DEST  "org.freedesktop.systemd1"
-#define SD_PATH  "/org/freedesktop/systemd1"
-#define SD_MGR   "org.freedesktop.systemd1.Manager"
-#define SD_UNIT  "org.freedesktop.systemd1.Unit"
-#define ANN_PFX  "org.systemd.property."
+#define SD_DEST      "org.freedesktop.systemd1"
+#define SD_PATH      "/org/freedesktop/systemd1"
+#define SD_MGR       "org.freedesktop.systemd1.Manager"
+#define SD_UNIT      "org.freedesktop.systemd1.Unit"
+#define ANN_PFX      "org.systemd.property."
 #define INFINITY_U64 UINT64_MAX
 
 /* ---- the bus ---- */
@@ -254,11 +254,25 @@ static int parse_usec(const char *s, uint64_t unit, uint64_t *out)
     const char *suffix;
     uint64_t usec;
   } units[] = {
-    {"usec", 1},       {"us", 1},          {"µs", 1},           {"msec", 1000},
-    {"ms", 1000},      {"seconds", 1000000}, {"second", 1000000}, {"sec", 1000000},
-    {"s", 1000000},    {"minutes", 60000000}, {"minute", 60000000}, {"min", 60000000},
-    {"m", 60000000},   {"hours", 3600000000ull}, {"hour", 3600000000ull}, {"hr", 3600000000ull},
-    {"h", 3600000000ull}, {"days", 86400000000ull}, {"day", 86400000000ull},
+    {"usec", 1},
+    {"us", 1},
+    {"µs", 1},
+    {"msec", 1000},
+    {"ms", 1000},
+    {"seconds", 1000000},
+    {"second", 1000000},
+    {"sec", 1000000},
+    {"s", 1000000},
+    {"minutes", 60000000},
+    {"minute", 60000000},
+    {"min", 60000000},
+    {"m", 60000000},
+    {"hours", 3600000000ull},
+    {"hour", 3600000000ull},
+    {"hr", 3600000000ull},
+    {"h", 3600000000ull},
+    {"days", 86400000000ull},
+    {"day", 86400000000ull},
     {"d", 86400000000ull},
   };
   if (strcmp(s, "infinity") == 0) {
@@ -324,8 +338,7 @@ static int map_annotation(const char *key, const char *val, struct kist_sd_unit 
     bool usec = nl > 4 && name[nl - 4] == 'U';
     uint64_t v;
     if (parse_usec(val, usec ? 1 : 1000000, &v) < 0)
-      return kist_fail(err, 0, "annotations[\"%s\"]: \"%s\" is not a time span like 10s", key,
-                       val);
+      return kist_fail(err, 0, "annotations[\"%s\"]: \"%s\" is not a time span like 10s", key, val);
     cleanup_free char *n2 = usec ? xstrdup(name) : xasprintf("%.*sUSec", (int)(nl - 3), name);
     prop_u64(u, n2, v);
     return 0;
@@ -347,8 +360,7 @@ static int map_annotation(const char *key, const char *val, struct kist_sd_unit 
   return 0;
 }
 
-int kist_cg_systemd_props(const oci_config *cfg, bool v2, struct kist_sd_unit *u,
-                          kist_error_t *err)
+int kist_cg_systemd_props(const oci_config *cfg, bool v2, struct kist_sd_unit *u, kist_error_t *err)
 {
   if (cfg && cfg->linux && cfg->linux->resources &&
       map_resources(cfg->linux->resources, v2, u, err) < 0)
@@ -556,8 +568,8 @@ int kist_cg_systemd_start(const struct kist_sd_unit *u, pid_t pid, kist_error_t 
     if (attempt == 0 && sd_bus_error_has_name(&e, "org.freedesktop.systemd1.UnitExists")) {
       /* A failed unit of an earlier container by that name: clear it once. */
       sd_bus_error_free(&e);
-      (void)sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MGR, "ResetFailedUnit", NULL, NULL,
-                               "s", u->unit);
+      (void)sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MGR, "ResetFailedUnit", NULL, NULL, "s",
+                               u->unit);
       continue;
     }
     bus_fail(err, r, &e, "start unit %s", u->unit);
@@ -646,8 +658,7 @@ int kist_cg_systemd_stop(const char *unit, kist_error_t *err)
     goto out;
   if (strcmp(result, "done") != 0)
     kist_debug("cgroup: systemd: stop %s: the job ended \"%s\"", unit, result);
-  (void)sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MGR, "ResetFailedUnit", NULL, NULL, "s",
-                           unit);
+  (void)sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MGR, "ResetFailedUnit", NULL, NULL, "s", unit);
   ret = 0;
 out:
   sd_bus_error_free(&e);

@@ -1083,11 +1083,12 @@ int kist_cgroup_update(struct kist_cgroup *cg, const oci_config_linux *lin,
       ret = -1;
       break;
     }
-    u->f[u->n++] = (struct undo_file){
-      .dir = (size_t)dir_of[h],
-      .file = xstrdup(file),
-      .old = old,
-      .value = xstrdup(file == w->file ? w->value : w->alt_value ? w->alt_value : w->value)};
+    u->f[u->n++] = (struct undo_file){.dir = (size_t)dir_of[h],
+                                      .file = xstrdup(file),
+                                      .old = old,
+                                      .value = xstrdup(file == w->file ? w->value
+                                                       : w->alt_value  ? w->alt_value
+                                                                       : w->value)};
   }
   if (ret == 0)
     ret = apply_plan(cg, dir_of, &plan, err);

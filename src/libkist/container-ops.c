@@ -65,9 +65,8 @@ int kist_container_pause(const struct kist_context *ctx, const char *id, kist_er
     goto out;
   if (!kist_cgroup_owned(cg)) {
     /* Freezing it would freeze processes that are not the container's. */
-    kist_fail(err, EPERM,
-              "cannot pause container %s: cgroup %s was not created by kist (joined)", id,
-              kist_cgroup_path(cg));
+    kist_fail(err, EPERM, "cannot pause container %s: cgroup %s was not created by kist (joined)",
+              id, kist_cgroup_path(cg));
     goto out;
   }
   ret = kist_cgroup_freeze(cg, err);
@@ -213,8 +212,7 @@ static bool keeps_old(const char *key, const oci_json *v)
   if (v->type == OCI_JSON_STRING)
     return v->str_len == 0;
   if (v->type == OCI_JSON_NUMBER)
-    return strtod(v->str, NULL) == 0 && strcmp(key, "idle") != 0 &&
-           strcmp(key, "swappiness") != 0;
+    return strtod(v->str, NULL) == 0 && strcmp(key, "idle") != 0 && strcmp(key, "swappiness") != 0;
   return false;
 }
 
@@ -594,7 +592,8 @@ static void stats_cpu(FILE *f, const struct kist_cgroup *cg)
   if (sdir_open(&cpu, c)) {
     cleanup_free char *st = rd(&cpu, "cpu.stat");
     uint64_t t = c->v2 ? kv(st, "throttled_usec") * 1000 : kv(st, "throttled_time");
-    fprintf(f, "\"periods\":%" PRIu64 ",\"throttledPeriods\":%" PRIu64 ",\"throttledTime\":%" PRIu64,
+    fprintf(f,
+            "\"periods\":%" PRIu64 ",\"throttledPeriods\":%" PRIu64 ",\"throttledTime\":%" PRIu64,
             kv(st, "nr_periods"), kv(st, "nr_throttled"), t);
   }
   sdir_close(&cpu);
@@ -802,8 +801,7 @@ static void stats_hugetlb(FILE *f, const struct kist_cgroup *cg)
 }
 
 /* The stats event of a cgroup; -1 with *err when the cgroup is gone. */
-static int stats_json(const char *id, const struct kist_cgroup *cg, char **json,
-                      kist_error_t *err)
+static int stats_json(const char *id, const struct kist_cgroup *cg, char **json, kist_error_t *err)
 {
   const struct kist_cg_dir *any = cg->n ? &cg->d[0] : NULL;
   struct sdir probe = {.fd = -1};

@@ -94,7 +94,8 @@ struct exec_wait {
   const struct kist_state *st;
 };
 
-static int await_exec(int sock, struct exec_wait *w, int *exit_code, kist_error_t *err)
+static int await_exec(int sock, struct exec_wait *w, int *exit_code, bool *hook_failed,
+                      kist_error_t *err)
 {
   char buf[KIST_SYNC_BUFSIZE];
   for (;;) {
@@ -107,8 +108,10 @@ static int await_exec(int sock, struct exec_wait *w, int *exit_code, kist_error_
     if (m.type == KIST_SYNC_ERROR) {
       if (fd >= 0)
         close(fd);
-      if (exit_code && m.value)
-        *exit_code = m.value;
+      if (exit_code && (m.value & 0xff))
+        *exit_code = m.value & 0xff;
+      if (hook_failed)
+        *hook_failed = m.value & KIST_SYNC_HOOK_FAILED;
       if (err && *err == NULL)
         *err = kist_error_new(m.errnum, m.text ? m.text : "the container's init failed");
       return -1;
@@ -127,7 +130,7 @@ static int await_exec(int sock, struct exec_wait *w, int *exit_code, kist_error_
       return kist_fail(err, 0, "linux.seccomp.listenerPath: missing for a NOTIFY listener");
     cleanup_free char *state = kist_state_json(w->st, KIST_STATUS_RUNNING, true);
     cleanup_free char *json =
-        kist_seccomp_process_state_json(w->st->pid, sc->listener_metadata, state);
+      kist_seccomp_process_state_json(w->st->pid, sc->listener_metadata, state);
     if (kist_seccomp_send_listener(sc->listener_path, nfd, json, err) < 0)
       return -1;
   }
@@ -153,7 +156,8 @@ struct creation {
   int sync_fd;
   pid_t pid, helper;
   int pidfd;
-  bool relay_tty; /* run in the foreground relays the terminal itself */
+  bool relay_tty;   /* run in the foreground relays the terminal itself */
+  bool hook_failed; /* a create/start hook failed: teardown runs poststop */
   struct kist_state st;
 };
 
@@ -209,17 +213,46 @@ static void creation_teardown(struct creation *c)
   kist_error_t e2 = NULL;
   if (c->cg) {
     /* createContainer hooks may have left processes behind. */
-    if (!kist_cgroup_is_empty(c->cg))
+    if (kist_cgroup_owned(c->cg) && !kist_cgroup_is_empty(c->cg))
       (void)kist_cgroup_kill(c->cg, SIGKILL, &e2);
     kist_error_release(&e2);
     if (kist_cgroup_destroy(c->cg, &e2) < 0)
       kist_log_error_release(&e2);
+  }
+  /* A failed hook continues the lifecycle at "destroy", then poststop. */
+  if (c->hook_failed && c->cfg->hooks && c->cfg->hooks->poststop_len > 0) {
+    cleanup_free char *json = kist_state_json(&c->st, KIST_STATUS_STOPPED, true);
+    kist_hooks_run_warn(c->cfg->hooks->poststop, c->cfg->hooks->poststop_len, "poststop", json);
   }
   if (c->dirfd >= 0 && kist_state_remove(c->rootfd, c->id, &e2) < 0)
     kist_log_error_release(&e2);
 }
 
 /* Everything that can be checked before anything exists. */
+/* Without a mount namespace of its own the container shares the runtime's
+ * mount table: anything the config wants mounted, masked or remounted would
+ * change the host, so such a config is refused (the container only gets a
+ * chroot into root.path then). */
+static int check_shared_mnt(const oci_config *cfg, kist_error_t *err)
+{
+  static const char why[] = "needs a mount namespace of the container's own "
+                            "(linux.namespaces has no new or joined mount namespace)";
+  const oci_config_linux *l = cfg->linux;
+  if (cfg->mounts_len > 0)
+    return kist_fail(err, 0, "mounts: %s", why);
+  if (l && l->masked_paths_len > 0)
+    return kist_fail(err, 0, "linux.maskedPaths: %s", why);
+  if (l && l->readonly_paths_len > 0)
+    return kist_fail(err, 0, "linux.readonlyPaths: %s", why);
+  if (l && l->devices_len > 0)
+    return kist_fail(err, 0, "linux.devices: %s", why);
+  if (l && l->rootfs_propagation)
+    return kist_fail(err, 0, "linux.rootfsPropagation: %s", why);
+  if (cfg->root->readonly_present && cfg->root->readonly)
+    return kist_fail(err, 0, "root.readonly: %s", why);
+  return 0;
+}
+
 static int creation_prepare(struct creation *c, bool foreground, kist_error_t *err)
 {
   const struct kist_create_opts *o = c->o;
@@ -255,15 +288,13 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
     return kist_fail(err, 0, "root.path: %s is not a directory", c->rootfs);
   if (kist_ns_plan(cfg, &c->ns, err) < 0)
     return -1;
-  if (!(c->ns.new_flags & CLONE_NEWNS) && cfg->mounts_len > 0)
-    return kist_fail(err, 0, "mounts: need a new mount namespace (linux.namespaces has none)");
+  if (!c->ns.private_mnt && check_shared_mnt(cfg, err) < 0)
+    return -1;
   if (kist_devices_validate(cfg, err) < 0 || kist_masks_validate(cfg, err) < 0)
     return -1;
   if (kist_process_validate(cfg, err) < 0)
     return -1;
   if (kist_cgroup_validate(c->ctx, c->id, cfg, err) < 0)
-    return -1;
-  if (kist_lsm_validate(cfg, err) < 0)
     return -1;
   kist_seccomp_set_cache_dir(c->ctx->root);
   if (kist_seccomp_prepare(cfg, &c->seccomp, err) < 0)
@@ -354,6 +385,8 @@ static void fill_state(struct creation *c, enum kist_status status)
 static int run_create_hooks(struct creation *c, kist_error_t *err)
 {
   const oci_config_hooks *h = c->cfg->hooks;
+  if (h == NULL)
+    return 0;
   cleanup_free char *json = kist_state_json(&c->st, KIST_STATUS_CREATING, true);
   if (h->prestart_len > 0 &&
       kist_hooks_run(h->prestart, h->prestart_len, "prestart", json, err) < 0)
@@ -393,15 +426,19 @@ static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
       break;
     case KIST_SYNC_HOOKS:
       c->st.pid = c->pid;
-      if (run_create_hooks(c, err) < 0 ||
-          kist_sync_send(c->sync_fd, KIST_SYNC_HOOKS_DONE, 0, NULL, -1, err) < 0)
+      if (run_create_hooks(c, err) < 0) {
+        c->hook_failed = true;
+        return -1;
+      }
+      if (kist_sync_send(c->sync_fd, KIST_SYNC_HOOKS_DONE, 0, NULL, -1, err) < 0)
         return -1;
       break;
     case KIST_SYNC_READY:
       return 0;
     case KIST_SYNC_ERROR:
+      c->hook_failed = m.value & KIST_SYNC_HOOK_FAILED;
       if (exit_code)
-        *exit_code = m.value;
+        *exit_code = m.value & 0xff;
       if (err && *err == NULL)
         *err = kist_error_new(m.errnum, m.text ? m.text : "the container's init failed");
       return -1;
@@ -617,12 +654,16 @@ void kist_container_close(struct kist_container *c)
 
 /* ---- start ---- */
 
+static int destroy(struct kist_container *c, bool kill_first, kist_error_t *err);
+
 /* Kills every process of the container: cgroup-wide when possible. */
 static int kill_all(struct kist_container *c, int sig, kist_error_t *err)
 {
   struct kist_cgroup *cg = NULL;
   kist_error_t e2 = NULL;
-  if (kist_container_cgroup(c, &cg, &e2) == 0 && cg) {
+  /* Only a cgroup kist made is signalled as a whole; in a joined one the
+   * init is signalled by pid. */
+  if (kist_container_cgroup(c, &cg, &e2) == 0 && cg && kist_cgroup_owned(cg)) {
     if (kist_cgroup_kill(cg, sig, err) < 0)
       return -1;
     if (kist_cgroup_is_frozen(cg) && kist_cgroup_thaw(cg, &e2) < 0)
@@ -669,7 +710,8 @@ static const oci_config *container_cfg(void *opaque, kist_error_t *err)
 
 /* Asks the waiting init to exec; EOF (the socket closed by execve) is
  * success, an error message is the failure. */
-static int request_start(struct kist_container *c, int *exit_code, kist_error_t *err)
+static int request_start(struct kist_container *c, int *exit_code, bool *hook_failed,
+                         kist_error_t *err)
 {
   struct sockaddr_un sa;
   socklen_t len = socket_addr(c->dir, c->dirfd, START_SOCKET, &sa);
@@ -679,7 +721,7 @@ static int request_start(struct kist_container *c, int *exit_code, kist_error_t 
   if (kist_sync_send(s, KIST_SYNC_START, 0, NULL, -1, err) < 0)
     return -1;
   struct exec_wait w = {.cfg_for = container_cfg, .opaque = c, .st = &c->st};
-  return await_exec(s, &w, exit_code, err);
+  return await_exec(s, &w, exit_code, hook_failed, err);
 }
 
 int kist_container_start(const struct kist_context *ctx, const char *id, kist_error_t *err)
@@ -692,8 +734,17 @@ int kist_container_start(const struct kist_context *ctx, const char *id, kist_er
     kist_fail(err, 0, "cannot start container %s: it is %s", id, status_for_error(c->st.status));
     goto out;
   }
-  if (request_start(c, NULL, err) < 0)
+  bool hook_failed = false;
+  if (request_start(c, NULL, &hook_failed, err) < 0) {
+    /* startContainer failed: the spec continues at destroy + poststop. */
+    if (hook_failed) {
+      kist_error_t e2 = NULL;
+      c->st.status = KIST_STATUS_STOPPED;
+      if (destroy(c, true, &e2) < 0)
+        kist_log_error_release(&e2);
+    }
     goto out;
+  }
   (void)unlinkat(c->dirfd, START_SOCKET, 0);
   c->st.status = KIST_STATUS_RUNNING;
   if (kist_state_save(c->dirfd, &c->st, err) < 0)
@@ -780,7 +831,7 @@ static int destroy(struct kist_container *c, bool kill_first, kist_error_t *err)
     kist_warn("container %s: %s", c->st.id, kist_error_message(e2));
     kist_error_release(&e2);
   }
-  if (kill_first || (cg && !kist_cgroup_is_empty(cg))) {
+  if (kill_first || (cg && kist_cgroup_owned(cg) && !kist_cgroup_is_empty(cg))) {
     if (kill_all(c, SIGKILL, err) < 0)
       return -1;
     wait_gone(c, 10000);
@@ -1033,6 +1084,10 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
   int ret = -1;
   if (creation_prepare(&c, foreground, err) < 0)
     goto out;
+  if (c.cfg->process == NULL) {
+    kist_fail(err, 0, "process: missing; run needs a process to start");
+    goto out;
+  }
   if (foreground) {
     /* Blocked before clone so no signal slips between; the init unblocks. */
     forward_set(&fwd);
@@ -1058,7 +1113,7 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
     goto fail_started;
   struct exec_wait w = {.cfg_for = creation_cfg, .opaque = &c, .st = &c.st};
   code = 0;
-  if (await_exec(c.sync_fd, &w, &code, err) < 0) {
+  if (await_exec(c.sync_fd, &w, &code, &c.hook_failed, err) < 0) {
     if (code)
       *exit_status = code;
     goto fail_started;
@@ -1067,8 +1122,10 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
     c.st.status = KIST_STATUS_RUNNING;
     cleanup_free char *json = kist_state_json(&c.st, KIST_STATUS_RUNNING, true);
     if (kist_hooks_run(c.cfg->hooks->poststart, c.cfg->hooks->poststart_len, "poststart", json,
-                       err) < 0)
+                       err) < 0) {
+      c.hook_failed = true;
       goto fail_started;
+    }
   }
   if (!foreground) {
     *exit_status = 0;

@@ -45,6 +45,15 @@ static _Noreturn void die(kist_error_t *err, int exit_code)
       die(&err, 1);                                                                                \
   } while (0)
 
+/* A failing hook: the parent must also run poststop (runtime.md, lifecycle). */
+#define TRY_HOOK(expr)                                                                             \
+  do {                                                                                             \
+    if ((expr) < 0) {                                                                              \
+      kist_sync_send_error(report_fd, &err, 1 | KIST_SYNC_HOOK_FAILED);                            \
+      _exit(1);                                                                                    \
+    }                                                                                              \
+  } while (0)
+
 static int close_inherited(const struct kist_init_args *a, kist_error_t *err)
 {
   size_t n = 0, cap = (size_t)a->preserve_fds + 4 + KIST_NS_COUNT;
@@ -171,6 +180,24 @@ static bool has_hooks(const oci_config *cfg, int which)
   }
 }
 
+/* prestart + createRuntime (the parent runs them, in the runtime's
+ * namespaces), then createContainer here, before pivot_root. The parent is
+ * told whenever any of them exists, so it knows to run poststop if one fails. */
+static void create_hooks(const struct kist_init_args *a, pid_t pid)
+{
+  kist_error_t err = NULL;
+  const oci_config *cfg = a->cfg;
+  if (!has_hooks(cfg, 0) && !has_hooks(cfg, 1))
+    return;
+  TRY(kist_sync_send(a->sync_fd, KIST_SYNC_HOOKS, 0, NULL, -1, &err));
+  TRY(kist_sync_expect(a->sync_fd, KIST_SYNC_HOOKS_DONE, NULL, NULL, &err));
+  if (has_hooks(cfg, 1)) {
+    cleanup_free char *json = hook_state(a, pid, KIST_STATUS_CREATING);
+    TRY_HOOK(kist_hooks_run(cfg->hooks->create_container, cfg->hooks->create_container_len,
+                            "createContainer", json, &err));
+  }
+}
+
 static char **null_terminated(char **v, size_t n)
 {
   char **out = xcalloc(n + 1, sizeof(char *));
@@ -224,10 +251,11 @@ static int wait_for_start(const struct kist_init_args *a)
       continue;
     }
     if (a->cfg->process == NULL) {
-      kist_fail(&err, EINVAL, "process: the config has no process to start");
+      /* start MUST fail; such a container can never run, so it stops here
+       * rather than lingering in "created" until someone deletes it. */
+      kist_fail(&err, 0, "process: the config has no process to start");
       kist_sync_send_error(conn, &err, 1);
-      close(conn);
-      continue;
+      _exit(1);
     }
     return conn;
   }
@@ -271,8 +299,7 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
   if (!a->no_new_keyring)
     join_session_keyring();
 
-  bool new_mnt = ns->new_flags & CLONE_NEWNS;
-  if (new_mnt) {
+  if (ns->private_mnt) {
     struct kist_mount_env env = {
       .bundle = a->bundle,
       .new_userns = ns->new_flags & CLONE_NEWUSER,
@@ -286,27 +313,11 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
     TRY(kist_mounts_apply(cfg, rootfd, &env, &err));
     TRY(kist_devices_setup(cfg, rootfd, env.new_userns, &err));
     TRY(kist_masks_apply(cfg, rootfd, &err));
-    if (has_hooks(cfg, 0)) {
-      TRY(kist_sync_send(a->sync_fd, KIST_SYNC_HOOKS, 0, NULL, -1, &err));
-      TRY(kist_sync_expect(a->sync_fd, KIST_SYNC_HOOKS_DONE, NULL, NULL, &err));
-    }
-    if (has_hooks(cfg, 1)) {
-      cleanup_free char *json = hook_state(a, pid, KIST_STATUS_CREATING);
-      TRY(kist_hooks_run(cfg->hooks->create_container, cfg->hooks->create_container_len,
-                         "createContainer", json, &err));
-    }
+    create_hooks(a, pid);
     TRY(kist_rootfs_pivot(rootfd, a->no_pivot, &err));
     TRY(kist_rootfs_finish(cfg, &err));
   } else {
-    if (has_hooks(cfg, 0)) {
-      TRY(kist_sync_send(a->sync_fd, KIST_SYNC_HOOKS, 0, NULL, -1, &err));
-      TRY(kist_sync_expect(a->sync_fd, KIST_SYNC_HOOKS_DONE, NULL, NULL, &err));
-    }
-    if (has_hooks(cfg, 1)) {
-      cleanup_free char *json = hook_state(a, pid, KIST_STATUS_CREATING);
-      TRY(kist_hooks_run(cfg->hooks->create_container, cfg->hooks->create_container_len,
-                         "createContainer", json, &err));
-    }
+    create_hooks(a, pid);
     TRY(kist_rootfs_chroot(a->rootfs, &err));
   }
   free(proc_cgroup);
@@ -340,8 +351,8 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
 
   if (has_hooks(cfg, 2)) {
     cleanup_free char *json = hook_state(a, pid, KIST_STATUS_CREATED);
-    TRY(kist_hooks_run(cfg->hooks->start_container, cfg->hooks->start_container_len,
-                       "startContainer", json, &err));
+    TRY_HOOK(kist_hooks_run(cfg->hooks->start_container, cfg->hooks->start_container_len,
+                            "startContainer", json, &err));
   }
   int keep = conn;
   size_t nkeep = 1;

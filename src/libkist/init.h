@@ -26,9 +26,9 @@ struct kist_init_args {
   bool no_pivot;
   bool no_new_keyring;
   const struct kist_ns_plan *ns;
-  int clone_flags;   /* the CLONE_NEW* flags clone already applied */
-  bool into_cgroup;  /* clone placed the init in its cgroup */
-  bool slow_path;    /* namespaces are joined/made after clone (joins, time ns) */
+  int clone_flags;  /* the CLONE_NEW* flags clone already applied */
+  bool into_cgroup; /* clone placed the init in its cgroup */
+  bool slow_path;   /* namespaces are joined/made after clone (joins, time ns) */
   struct kist_seccomp *seccomp;
 };
 

@@ -109,6 +109,20 @@ static const struct {
   {"ridmap", O_IDMAP, MS_REC},
 };
 
+const char *const kist_mount_option_names[] = {
+  "defaults",    "ro",          "rw",         "nosuid",       "suid",           "nodev",
+  "dev",         "noexec",      "exec",       "sync",         "async",          "dirsync",
+  "remount",     "mand",        "nomand",     "noatime",      "atime",          "nodiratime",
+  "diratime",    "relatime",    "norelatime", "strictatime",  "nostrictatime",  "lazytime",
+  "nolazytime",  "silent",      "loud",       "iversion",     "noiversion",     "nosymfollow",
+  "symfollow",   "bind",        "rbind",      "private",      "rprivate",       "shared",
+  "rshared",     "slave",       "rslave",     "unbindable",   "runbindable",    "rro",
+  "rrw",         "rnosuid",     "rsuid",      "rnodev",       "rdev",           "rnoexec",
+  "rexec",       "rnodiratime", "rdiratime",  "rnosymfollow", "rsymfollow",     "rrelatime",
+  "rnorelatime", "rnoatime",    "ratime",     "rstrictatime", "rnostrictatime", "tmpcopyup",
+  NULL,
+};
+
 struct mopts {
   unsigned long flags, clear, prop;
   bool bind, tmpcopyup, idmap;
@@ -232,6 +246,9 @@ int kist_mounts_validate(const oci_config *cfg, kist_error_t *err)
       return kist_fail(err, 0, "mounts[%zu].destination: missing", i);
     if (d[0] != '/')
       return kist_fail(err, 0, "mounts[%zu].destination: '%s' is not an absolute path", i, d);
+    if (m->uid_mappings_len > 0 || m->gid_mappings_len > 0)
+      return kist_fail(err, 0, "mounts[%zu].%s: idmapped mounts are not supported yet", i,
+                       m->uid_mappings_len > 0 ? "uidMappings" : "gidMappings");
     bool bind = is_bind(m);
     if (!bind && (m->type == NULL || m->type[0] == '\0'))
       return kist_fail(err, 0, "mounts[%zu].type: missing for %s", i, d);
@@ -240,8 +257,8 @@ int kist_mounts_validate(const oci_config *cfg, kist_error_t *err)
     for (size_t j = 0; j < m->options_len; j++) {
       int k = find_option(m->options[j]);
       if (k >= 0 && mount_options[k].kind == O_IDMAP)
-        return kist_fail(err, 0, "mounts[%zu].options[%zu]: %s mounts are not supported yet",
-                         i, j, m->options[j]);
+        return kist_fail(err, 0, "mounts[%zu].options[%zu]: %s mounts are not supported yet", i, j,
+                         m->options[j]);
       if (k < 0 && bind && !str_has_prefix(m->options[j], "x-"))
         kist_warn("mounts[%zu].options[%zu]: '%s' is not a bind mount option, ignored", i, j,
                   m->options[j]);
@@ -252,16 +269,14 @@ int kist_mounts_validate(const oci_config *cfg, kist_error_t *err)
       n--;
     if (n == 5 && strncmp(d, "/proc", 5) == 0) {
       if (m->type == NULL || strcmp(m->type, "proc") != 0)
-        return kist_fail(err, 0, "mounts[%zu]: only a proc filesystem may be mounted on /proc",
-                         i);
+        return kist_fail(err, 0, "mounts[%zu]: only a proc filesystem may be mounted on /proc", i);
     } else if (str_has_prefix(d, "/proc/")) {
       bool ok = false;
       for (size_t k = 0; k < ARRAY_SIZE(proc_bind_ok) && bind; k++)
         if (strlen(proc_bind_ok[k]) == n && strncmp(proc_bind_ok[k], d, n) == 0)
           ok = true;
       if (!ok)
-        return kist_fail(err, 0, "mounts[%zu].destination: mounting over %s is not allowed", i,
-                         d);
+        return kist_fail(err, 0, "mounts[%zu].destination: mounting over %s is not allowed", i, d);
     }
   }
   return 0;

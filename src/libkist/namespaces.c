@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "namespaces.h"
@@ -97,8 +98,7 @@ int kist_ns_plan(const oci_config *cfg, struct kist_ns_plan *plan, kist_error_t 
     }
     if ((plan->new_flags & kinds[k].flag) || plan->join_fd[k] >= 0) {
       kist_ns_plan_release(plan);
-      return kist_fail(err, 0, "linux.namespaces[%zu]: duplicate %s namespace", i,
-                       kinds[k].name);
+      return kist_fail(err, 0, "linux.namespaces[%zu]: duplicate %s namespace", i, kinds[k].name);
     }
     if (ns->path == NULL || ns->path[0] == '\0') {
       plan->new_flags |= kinds[k].flag;
@@ -126,6 +126,15 @@ int kist_ns_plan(const oci_config *cfg, struct kist_ns_plan *plan, kist_error_t 
   if (check_maps(cfg, plan, err) < 0) {
     kist_ns_plan_release(plan);
     return -1;
+  }
+  plan->private_mnt = plan->new_flags & CLONE_NEWNS;
+  if (plan->join_fd[KIST_NS_MNT] >= 0) {
+    /* A path naming our own mount namespace (/proc/self/ns/mnt, or any
+     * process sharing it) is the host's table, not a private one. */
+    struct stat a, b;
+    plan->private_mnt =
+      !(fstat(plan->join_fd[KIST_NS_MNT], &a) == 0 && stat("/proc/self/ns/mnt", &b) == 0 &&
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino);
   }
   return 0;
 }

@@ -31,6 +31,9 @@ struct kist_ns_plan {
   int new_flags;              /* CLONE_NEW* to create */
   int join_fd[KIST_NS_COUNT]; /* -1, or an open namespace fd to setns() */
   bool joins;                 /* any join_fd >= 0 */
+  /* The container gets a mount namespace of its own (new, or joined by path
+   * and not the runtime's): only then may rootfs setup mount anything. */
+  bool private_mnt;
 };
 
 /* kist_ns_validate + opens the namespaces to join. */

@@ -573,8 +573,8 @@ static void rule_add(struct kist_dev_rule **r, size_t *n, bool allow, char type,
                      int64_t minor, unsigned access)
 {
   *r = xrealloc(*r, (*n + 1) * sizeof **r);
-  (*r)[(*n)++] =
-    (struct kist_dev_rule){.allow = allow, .type = type, .major = major, .minor = minor, .access = access};
+  (*r)[(*n)++] = (struct kist_dev_rule){
+    .allow = allow, .type = type, .major = major, .minor = minor, .access = access};
 }
 
 void kist_device_rules(const oci_config_linux *lin, struct kist_dev_rule **rules, size_t *n)

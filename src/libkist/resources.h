@@ -52,9 +52,9 @@ void kist_resources_plan_free(struct kist_cg_plan *plan);
 #define KIST_DEV_W 4u
 struct kist_dev_rule {
   bool allow;
-  char type;             /* 'a', 'b' or 'c' */
-  int64_t major, minor;  /* -1: any */
-  unsigned access;       /* KIST_DEV_* */
+  char type;            /* 'a', 'b' or 'c' */
+  int64_t major, minor; /* -1: any */
+  unsigned access;      /* KIST_DEV_* */
 };
 
 /* linux.resources.devices, then the standard devices every runtime allows

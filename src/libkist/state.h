@@ -26,10 +26,10 @@ enum kist_status {
 
 struct kist_state {
   char *id;
-  char *bundle;  /* absolute */
-  char *rootfs;  /* absolute */
-  char *created; /* RFC 3339, UTC */
-  pid_t pid;     /* the init, in kist's pid namespace; 0 before it exists */
+  char *bundle;                 /* absolute */
+  char *rootfs;                 /* absolute */
+  char *created;                /* RFC 3339, UTC */
+  pid_t pid;                    /* the init, in kist's pid namespace; 0 before it exists */
   unsigned long long starttime; /* of the init, clock ticks since boot */
   uid_t owner;
   /* On disk: CREATING (no state.json yet), CREATED, RUNNING (start done).
@@ -42,7 +42,7 @@ struct kist_state {
 
 /* What later commands need to know without parsing the saved config. */
 #define KIST_STATE_POSTSTART 1u /* config has poststart hooks */
-#define KIST_STATE_POSTSTOP 2u  /* config has poststop hooks */
+#define KIST_STATE_POSTSTOP  2u /* config has poststop hooks */
 
 /* Names in the spec's spelling: "created", "running", ... */
 const char *kist_status_name(enum kist_status s);

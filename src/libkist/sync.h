@@ -12,17 +12,17 @@
 #include "error.h"
 
 enum kist_sync_type {
-  KIST_SYNC_GO = 1,       /* P->C: placed in the cgroup, id maps written; value = init pid */
-  KIST_SYNC_USERNS,       /* C->P: unshared a user ns, please write the id maps */
-  KIST_SYNC_USERNS_DONE,  /* P->C: maps written */
-  KIST_SYNC_PID,          /* C->P: value = pid of the real init (after the extra fork) */
-  KIST_SYNC_HOOKS,        /* C->P: namespaces made: run prestart + createRuntime */
-  KIST_SYNC_HOOKS_DONE,   /* P->C */
-  KIST_SYNC_READY,        /* C->P: created, waiting for start */
-  KIST_SYNC_DONE,         /* P->C: state written; value 1 = start right away (run) */
-  KIST_SYNC_START,        /* start->C over the start socket */
-  KIST_SYNC_SECCOMP_FD,   /* C->P: the seccomp notify listener (fd attached) for listenerPath */
-  KIST_SYNC_ERROR,        /* either way: value = exit code hint, errnum, text = message */
+  KIST_SYNC_GO = 1,      /* P->C: placed in the cgroup, id maps written; value = init pid */
+  KIST_SYNC_USERNS,      /* C->P: unshared a user ns, please write the id maps */
+  KIST_SYNC_USERNS_DONE, /* P->C: maps written */
+  KIST_SYNC_PID,         /* C->P: value = pid of the real init (after the extra fork) */
+  KIST_SYNC_HOOKS,       /* C->P: namespaces made: run prestart + createRuntime */
+  KIST_SYNC_HOOKS_DONE,  /* P->C */
+  KIST_SYNC_READY,       /* C->P: created, waiting for start */
+  KIST_SYNC_DONE,        /* P->C: state written; value 1 = start right away (run) */
+  KIST_SYNC_START,       /* start->C over the start socket */
+  KIST_SYNC_SECCOMP_FD,  /* C->P: the seccomp notify listener (fd attached) for listenerPath */
+  KIST_SYNC_ERROR,       /* either way: value = exit code hint, errnum, text = message */
 };
 
 struct kist_sync_msg {
@@ -53,5 +53,9 @@ int kist_sync_expect(int sock, enum kist_sync_type type, int32_t *value, int *ex
                      kist_error_t *err);
 
 #define KIST_SYNC_BUFSIZE 8192
+
+/* Or'ed into a KIST_SYNC_ERROR's value (the exit code hint, 0..255) when a
+ * hook failed: the spec then wants the container destroyed and poststop run. */
+#define KIST_SYNC_HOOK_FAILED 0x100
 
 #endif

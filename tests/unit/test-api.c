@@ -310,6 +310,25 @@ static void test_unknown_ids(void)
   check_error(&err, ENOENT, "inspect nosuch", "nosuch", NULL);
   kist_container_info_clear(&info);
 
+  check(kist_pause(ctx, "nosuch", &err) < 0, "pause of an unknown id fails");
+  check_error(&err, ENOENT, "pause nosuch", "nosuch", NULL);
+  check(kist_resume(ctx, "nosuch", &err) < 0, "resume of an unknown id fails");
+  check_error(&err, ENOENT, "resume nosuch", "nosuch", NULL);
+  check(kist_update(ctx, "nosuch", "{\"pids\":{\"limit\":10}}", &err) < 0,
+        "update of an unknown id fails");
+  check_error(&err, ENOENT, "update nosuch", "nosuch", NULL);
+  check(kist_update(ctx, "nosuch", "{\"pids\": ", &err) < 0, "update with broken JSON fails");
+  check_error(&err, -1, "update (broken JSON)", NULL);
+  check(kist_update(ctx, "nosuch", NULL, &err) < 0, "update without JSON fails");
+  check_error(&err, EINVAL, "update NULL", "resources", NULL);
+  pid_t *pids = NULL;
+  size_t npids = 7;
+  check(kist_pids(ctx, "nosuch", &pids, &npids, &err) < 0 && pids == NULL && npids == 0,
+        "pids of an unknown id fails");
+  check_error(&err, ENOENT, "pids nosuch", "nosuch", NULL);
+  check(kist_stats(ctx, "nosuch", &json, &err) < 0, "stats of an unknown id fails");
+  check_error(&err, ENOENT, "stats nosuch", "nosuch", NULL);
+
   /* Ids are checked before any path is built from them. */
   check(kist_state(ctx, "../etc", &json, &err) < 0, "an id with a slash is refused");
   check_error(&err, -1, "state ../etc", "invalid container id", "../etc", NULL);

@@ -15,6 +15,9 @@
 # loud SKIP line and exit 0.  KVM is not used (TCG), so /dev/kvm is irrelevant.
 
 set -u
+# All in one block: bash parses it whole before running it, so an edit of
+# this file does not break a run in progress.
+{
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
 SUBSET="lifecycle cgroups seccomp exec"
@@ -81,7 +84,9 @@ for t in $SUBSET; do
 done
 echo "== VM lane, init=busybox: ${files//,/ }"
 start=$(date +%s)
-"$HERE/run.sh" --init=busybox --filter "$files" --output "$tmp/busybox.tap"
+# Bounded so that a hung guest leaves CI time to report (KIST_VM_TIMEOUT).
+"$HERE/run.sh" --init=busybox --filter "$files" --output "$tmp/busybox.tap" \
+  --timeout "${KIST_VM_TIMEOUT:-2400}"
 rc=$?
 echo "== VM lane, init=busybox: exit $rc after $(($(date +%s) - start)) s"
 count_tap "$tmp/busybox.tap" "$rc"
@@ -99,4 +104,5 @@ elif [ "$systemd" = 1 ]; then
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" = 0 ]
+exit $((failed > 0 ? 1 : 0))
+}

@@ -90,10 +90,7 @@ enable_controllers () {
 mount_api
 if [ "$MODE" = busybox ]; then
   enable_controllers
-  hostname kist-vm
-  # PID 1 ignores signals it has no handler for; make sure a stuck job can
-  # still be ended from the console with sysrq.
-  echo 1 > /proc/sys/kernel/sysrq
+  echo kist-vm > /proc/sys/kernel/hostname
 fi
 ip link set lo up 2> /dev/null
 

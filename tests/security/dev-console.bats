@@ -1,0 +1,179 @@
+#!/usr/bin/env bats
+# CVE-2025-52565 class, and /dev as a symlink: the image booby-traps
+# /dev/console, /dev/ptmx and /dev/pts entries with symlinks to host files,
+# or makes /dev itself a symlink (to "/" or to a host directory). kist sets up
+# /dev (nodes, symlinks, devpts, the terminal) before pivot_root, while a
+# symlink would still resolve against the host: no host file may be created,
+# truncated, written or chmod-ed. Canaries are compared by stat and hash.
+#
+# Also: device nodes kist makes in a directory someone else can write to (a
+# shared volume) while kist works there.
+
+load ../helpers
+load sec
+
+setup() {
+  sec_setup
+  canary_file console
+  canary_file ptmx
+  canary_file pts0
+  canary_dir devdir
+  canary_file devdir/null
+  canary_file devdir/console
+  canary_file devdir/zero
+}
+
+teardown() {
+  sec_teardown
+}
+
+# run_tty ID: `kist run` in the foreground; with process.terminal kist relays
+# the pty itself (stdin is not a terminal here, which kist must cope with).
+run_tty() {
+  run --separate-stderr timeout 60 "$KIST" --root "$KIST_ROOT" run --bundle "$BUNDLE" "$1" </dev/null
+}
+
+console_traps() {
+  mkdir -p "$BUNDLE/rootfs/dev/pts"
+  ln -sf "$CANARY/console" "$BUNDLE/rootfs/dev/console"
+  ln -sf "$CANARY/ptmx" "$BUNDLE/rootfs/dev/ptmx"
+  ln -sf "$CANARY/pts0" "$BUNDLE/rootfs/dev/pts/0"
+  ln -sf "$CANARY/pts-ptmx" "$BUNDLE/rootfs/dev/pts/ptmx"
+  ln -sf "$CANARY/new-tty" "$BUNDLE/rootfs/dev/tty"
+}
+
+TTY_SCRIPT='tty; echo console > /dev/console; echo tty > /dev/tty; ls -l /dev/ptmx; exit 0'
+
+@test "dev-console: booby-trapped /dev/console, /dev/ptmx, /dev/pts with a terminal touch no host file" {
+  setup_bundle sh -c "$TTY_SCRIPT"
+  no_dev_mount
+  set_config '.process.terminal = true'
+  console_traps
+  canary_snapshot
+  run_tty console1
+  canary_unchanged
+  assert_success
+  # The process got a pty of the container's own devpts.
+  assert_line --partial /dev/pts/
+}
+
+@test "dev-console: the same traps without a terminal touch no host file" {
+  setup_bundle sh -c "$TTY_SCRIPT"
+  no_dev_mount
+  console_traps
+  canary_snapshot
+  run --separate-stderr kist run --bundle "$BUNDLE" console2
+  canary_unchanged
+}
+
+@test "dev-console: the same traps under the config's /dev tmpfs touch no host file" {
+  setup_bundle sh -c "$TTY_SCRIPT"
+  set_config '.process.terminal = true'
+  console_traps
+  canary_snapshot
+  run_tty console3
+  canary_unchanged
+  assert_success
+}
+
+# Mount points of the config's own /dev mounts as symlinks to host dirs
+# (existing and missing): a dangling one is refused, an existing one is
+# followed inside the rootfs; the host dirs stay as they are.
+@test "dev-console: image /dev/shm and /dev/mqueue -> host dirs: refused or kept inside" {
+  local target
+  for target in "$CANARY/devdir" "$CANARY/new-dir"; do
+    setup_bundle true
+    no_dev_mount
+    mkdir -p "$BUNDLE/rootfs/dev"
+    ln -sfn "$target" "$BUNDLE/rootfs/dev/shm"
+    ln -sfn "$target" "$BUNDLE/rootfs/dev/mqueue"
+    canary_snapshot
+    run --separate-stderr kist run --bundle "$BUNDLE" shm
+    check_dev_result shm
+    [ ! -e "$CANARY/new-dir" ]
+  done
+}
+
+# dev_symlink TARGET: the image's /dev is a symlink.
+dev_symlink() {
+  rm -rf "$BUNDLE/rootfs/dev"
+  ln -s "$1" "$BUNDLE/rootfs/dev"
+}
+
+# check_dev_result ID: refused with one line, or ran; the host untouched,
+# nothing left behind.
+check_dev_result() {
+  canary_unchanged
+  if [ "$status" -ne 0 ] && [ "${#stderr_lines[@]}" -gt 1 ]; then
+    # More than one line is fine only when it is the container's own output.
+    [[ "${stderr_lines[-1]}" != kist:* ]] || fail "$1: $stderr"
+  fi
+  [ -c /dev/null ] || fail "the host's /dev/null is no longer a device"
+}
+
+@test "dev-console: image /dev -> / (with the config's /dev tmpfs) touches no host file" {
+  setup_bundle true
+  dev_symlink /
+  canary_snapshot
+  run --separate-stderr kist run --bundle "$BUNDLE" devroot1
+  check_dev_result devroot1
+}
+
+@test "dev-console: image /dev -> / (no /dev tmpfs, terminal) touches no host file" {
+  setup_bundle sh -c "$TTY_SCRIPT"
+  no_dev_mount
+  set_config '.process.terminal = true'
+  dev_symlink /
+  canary_snapshot
+  run_tty devroot2
+  check_dev_result devroot2
+}
+
+@test "dev-console: image /dev -> a host dir of canaries touches none of them" {
+  local keep
+  for keep in no-tmpfs tmpfs; do
+    setup_bundle sh -c "$TTY_SCRIPT"
+    [ "$keep" = tmpfs ] || no_dev_mount
+    set_config '.process.terminal = true'
+    dev_symlink "$CANARY/devdir"
+    canary_snapshot
+    run_tty "devhost-$keep"
+    check_dev_result "devhost-$keep"
+  done
+}
+
+@test "dev-console: image /dev -> a climbing relative path to host canaries touches none of them" {
+  setup_bundle sh -c "$TTY_SCRIPT"
+  no_dev_mount
+  dev_symlink "../../../../../../../../..$CANARY/devdir"
+  canary_snapshot
+  run --separate-stderr kist run --bundle "$BUNDLE" devrel
+  check_dev_result devrel
+}
+
+# linux.devices in a directory shared with someone else (a volume another
+# container can write): while kist makes the node, the other side replaces it
+# with a symlink to a host file. kist must never chmod (or chown) the host
+# file through that symlink. The flipper replaces the node a few hundred
+# thousand times a second; the race usually shows within 100 creates.
+@test "dev-console: a device node made in a shared volume cannot be swapped for a host file's symlink" {
+  setup_bundle true
+  local vol=$BATS_TEST_TMPDIR/vol i ok=0
+  mkdir -p "$vol"
+  canary_file victim
+  set_config '.mounts += [{"destination": "/vol", "type": "bind", "source": $v, "options": ["rbind"]}]
+    | .linux.devices = [{"path": "/vol/dev0", "type": "c", "major": 1, "minor": 3,
+                         "fileMode": 438, "uid": 0, "gid": 0}]' --arg v "$vol"
+  canary_snapshot
+  bg_start "$PROBE" relink "$vol/dev0" "$CANARY/victim" 600
+  for i in $(seq 1 "${KIST_RACE_ITERATIONS:-300}"); do
+    if kist run --bundle "$BUNDLE" "node$i" </dev/null >/dev/null 2>&1; then
+      ok=$((ok + 1))
+    fi
+    kist delete --force "node$i" >/dev/null 2>&1 || true
+    [ "$(stat -c %a "$CANARY/victim")" = 600 ] || break
+  done
+  bg_stop
+  echo "# $ok of $i runs succeeded" >&3
+  canary_unchanged
+}
