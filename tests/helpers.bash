@@ -168,7 +168,7 @@ container_ids() {
 # No container state left in this test's root.
 assert_root_empty() {
   local left
-  left=$(find "$KIST_ROOT" -mindepth 1 -maxdepth 1 ! -name '.*' 2>/dev/null)
+  left=$(find "$KIST_ROOT" -mindepth 1 -maxdepth 1 ! -name '.*' 2>/dev/null || true)
   if [ -n "$left" ]; then
     echo "state left behind in $KIST_ROOT:" >&2
     printf '%s\n' "$left" | sed 's/^/  /' >&2

@@ -244,15 +244,19 @@ EOF
   [ "$(order)" = poststop ]
 }
 
-@test "hooks: a failing poststart hook is a warning; the container runs and later hooks run" {
-  set_config ".hooks.poststart = [{path: \"/bin/false\"}, $(hook_json poststart)]"
+@test "hooks: a failing poststart hook fails start, destroys the container and runs poststop" {
+  # runtime-spec v1.3.0 lifecycle step 9: error, stop, then steps 12-13.
+  set_config ".hooks.poststart = [{path: \"/bin/false\"}, $(hook_json never)]
+    | .hooks.poststop = [$(hook_json poststop)]"
   kist_out create --bundle "$BUNDLE" "$ID"
   assert_success
   run kist start "$ID"
-  assert_success
+  assert_failure
   assert_output --partial "poststart hook #0 (/bin/false) exited with status 1"
-  [ "$(order)" = poststart ]
-  [ "$(kist state "$ID" | jq -r .status)" = running ]
+  [ "$(order)" = poststop ] || { echo "order '$(order)'"; false; }
+  run kist state "$ID"
+  assert_failure
+  assert_root_empty
 }
 
 @test "hooks: a failing poststop hook is a warning; delete succeeds and later hooks run" {

@@ -584,12 +584,19 @@ int kist_container_open(const struct kist_context *ctx, const char *id, int lock
 {
   if (kist_id_validate(id, err) < 0)
     return -1;
-  int rootfd = kist_state_root_open(ctx->root, false, err);
+  /* Our own error first: a missing state root is reported as a missing
+   * container, without touching an error the caller already holds. */
+  kist_error_t e2 = NULL;
+  int rootfd = kist_state_root_open(ctx->root, false, &e2);
   if (rootfd < 0) {
-    if (errno == ENOENT) {
-      kist_error_release(err);
+    if (kist_error_errno(e2) == ENOENT) {
+      kist_error_release(&e2);
       return kist_fail_take(err, ENOENT, xasprintf("container %s does not exist", id));
     }
+    if (err && *err == NULL)
+      *err = e2;
+    else
+      kist_error_release(&e2);
     return -1;
   }
   int dirfd = kist_state_dir_open(rootfd, id, lock_op, err);
@@ -751,8 +758,11 @@ int kist_container_start(const struct kist_context *ctx, const char *id, kist_er
     goto out;
   if (c->st.flags & KIST_STATE_POSTSTART) {
     if (run_hooks_from_config(c, "poststart", err) < 0) {
+      /* runtime.md step 9: error, stop the container, then destroy it and
+       * run poststop (steps 12 and 13). */
       kist_error_t e2 = NULL;
-      if (kill_all(c, SIGKILL, &e2) < 0)
+      c->st.status = KIST_STATUS_STOPPED;
+      if (destroy(c, true, &e2) < 0)
         kist_log_error_release(&e2);
       goto out;
     }

@@ -9,6 +9,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "features.h"
+#include "mounts.h"
 #include "seccomp.h"
 #include "util.h"
 
@@ -50,20 +51,6 @@ static void gen_enabled(yajl_gen g, const char *key, bool on)
 static const char *const hook_names[] = {"prestart",       "createRuntime", "createContainer",
                                          "startContainer", "poststart",     "poststop"};
 
-/* Kept equal to what mounts.c parses (tests/cli.bats checks every one is
- * accepted by `kist check`). */
-static const char *const mount_options[] = {
-  "async",         "atime",       "bind",        "defaults",  "dev",
-  "diratime",      "dirsync",     "exec",        "iversion",  "lazytime",
-  "loud",          "mand",        "noatime",     "nodev",     "nodiratime",
-  "noexec",        "noiversion",  "nolazytime",  "nomand",    "norelatime",
-  "nostrictatime", "nosuid",      "nosymfollow", "private",   "rbind",
-  "relatime",      "remount",     "rprivate",    "rshared",   "rslave",
-  "runbindable",   "ro",          "rw",          "shared",    "silent",
-  "slave",         "strictatime", "suid",        "symfollow", "sync",
-  "unbindable",
-};
-
 static const char *const namespace_names[] = {"cgroup", "ipc",  "mount", "network",
                                               "pid",    "time", "user",  "uts"};
 
@@ -100,7 +87,11 @@ int kist_features_json(char **json, kist_error_t *err)
   gen_str(g, "ociVersionMax");
   gen_str(g, KIST_SPEC_VERSION);
   gen_strv(g, "hooks", hook_names, ARRAY_SIZE(hook_names));
-  gen_strv(g, "mountOptions", mount_options, ARRAY_SIZE(mount_options));
+  size_t n_mount_options = 0;
+  while (kist_mount_option_names[n_mount_options])
+    n_mount_options++;
+  /* The list mounts.c parses, so the two cannot drift apart. */
+  gen_strv(g, "mountOptions", kist_mount_option_names, n_mount_options);
 
   gen_str(g, "annotations");
   yajl_gen_map_open(g);

@@ -30,7 +30,7 @@ teardown() {
 # run_tty ID: `kist run` in the foreground; with process.terminal kist relays
 # the pty itself (stdin is not a terminal here, which kist must cope with).
 run_tty() {
-  run --separate-stderr timeout 60 "$KIST" --root "$KIST_ROOT" run --bundle "$BUNDLE" "$1" </dev/null
+  run --separate-stderr timeout --kill-after=5 60 "$KIST" --root "$KIST_ROOT" run --bundle "$BUNDLE" "$1" </dev/null
 }
 
 console_traps() {

@@ -59,7 +59,7 @@ dev_null_variant() {
 # With allow_refusal set, a one-line refusal is accepted too.
 check_masking() {
   local id=$1 allow_refusal=${2:-}
-  run --separate-stderr timeout 60 "$KIST" --root "$KIST_ROOT" run --bundle "$BUNDLE" "$id"
+  run --separate-stderr timeout --kill-after=5 30 "$KIST" --root "$KIST_ROOT" run --bundle "$BUNDLE" "$id"
   canary_unchanged
   [ -c /dev/null ] || fail "the host's /dev/null is no longer a device"
   if [ "$status" -ne 0 ] && [ -n "$allow_refusal" ] && [ "${#stderr_lines[@]}" -eq 1 ]; then
@@ -123,9 +123,9 @@ $output"
 
 # In a user namespace kist cannot mknod: it binds the host's nodes instead.
 
-@test "dev-null: in a user namespace, hostile /dev/null variants are refused or masked" {
+@test "dev-null: in a user namespace, hostile /dev/null symlinks are refused or masked" {
   local kind
-  for kind in symlink-host symlink-missing symlink-proc regular directory fifo missing; do
+  for kind in symlink-host symlink-missing symlink-proc symlink-relative directory; do
     masked_bundle
     dev_null_variant "$kind"
     userns_bundle
@@ -133,6 +133,28 @@ $output"
     check_masking "usernull-$kind" allow-refusal
     [ ! -e "$CANARY/created-by-kist" ]
   done
+}
+
+@test "dev-null: in a user namespace, /dev/null as a regular file or missing: masks hold" {
+  local kind
+  for kind in regular missing; do
+    masked_bundle
+    dev_null_variant "$kind"
+    userns_bundle
+    canary_snapshot
+    check_masking "usernull-$kind"
+  done
+}
+
+# kist binds the host's /dev/null over the image's node: opening a fifo there
+# for writing would block for ever (and the init, pid 1 of its namespace,
+# ignores the SIGTERM `run` forwards). It must be refused or replaced, fast.
+@test "dev-null: in a user namespace, /dev/null as a fifo does not hang kist" {
+  masked_bundle
+  dev_null_variant fifo
+  userns_bundle
+  canary_snapshot
+  check_masking usernull-fifo allow-refusal
 }
 
 # The default config (tmpfs on /dev) for reference: the image's /dev is

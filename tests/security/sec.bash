@@ -14,6 +14,12 @@ CANARY=$BATS_TEST_TMPDIR/canary
 PROBE=${BATS_RUN_TMPDIR:-/tmp}/kist-probe
 BG_PIDS=$BATS_TEST_TMPDIR/background.pids
 
+# kist with this test's root, bounded in time: a hostile bundle that makes
+# kist hang fails its test instead of stopping the whole run.
+kist() {
+  timeout --kill-after=5 "${KIST_TEST_TIMEOUT:-120}" "$KIST" --root "$KIST_ROOT" "$@"
+}
+
 sec_setup() {
   [ -x "$KIST" ] || fail "no kist binary at $KIST"
   mkdir -p "$CANARY"
