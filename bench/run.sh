@@ -386,6 +386,12 @@ scale_scenario() {
     measure scale-list-live "$rt" "$k list" ""
     say "bench: scale: deleting $LIVE $rt containers"
     delete_ids "$rt" "$ids"
+    # The 0-live baseline again, after: the phases of one runtime follow
+    # each other, so drift in the machine's load would otherwise pass for
+    # a scaling effect.
+    measure scale-create-0 "$rt" "$k create --bundle $B/live $id" "$prep"
+    $k delete -f "$id" >/dev/null 2>&1 || true
+    measure scale-list-0 "$rt" "$k list" ""
   done
 }
 

@@ -56,7 +56,8 @@ int cli_take_id(const char *cmd, int argc, char **argv, const char **id)
   if (optind >= argc)
     return cli_usage_error(cmd, "missing container id (usage: kist %s [OPTIONS] ID)", cmd);
   if (optind + 1 < argc)
-    return cli_usage_error(cmd, "unexpected argument '%s' after the container id", argv[optind + 1]);
+    return cli_usage_error(cmd, "unexpected argument '%s' after the container id",
+                           argv[optind + 1]);
   *id = argv[optind];
   return 0;
 }

@@ -13,9 +13,9 @@ static void report(const char *problem, void *data)
 static int run(struct kist_context *ctx, int argc, char **argv)
 {
   static const struct option opts[] = {
-      {"bundle", required_argument, NULL, 'b'},
-      CLI_HELP_OPTION,
-      {NULL, 0, NULL, 0},
+    {"bundle", required_argument, NULL, 'b'},
+    CLI_HELP_OPTION,
+    {NULL, 0, NULL, 0},
   };
   const char *bundle = ".";
   int c;
@@ -41,15 +41,15 @@ static int run(struct kist_context *ctx, int argc, char **argv)
 }
 
 const struct kist_command kist_cmd_check = {
-    "check", run, "lint a bundle without running it",
-    "Usage: kist check [--bundle DIR]\n"
-    "\n"
-    "Checks a bundle without creating anything: config.json against the runtime-spec\n"
-    "schema (errors name the JSON path, line and column), the rootfs, process.args[0]\n"
-    "(found and executable inside the rootfs, resolved without leaving it), process.cwd,\n"
-    "capability and rlimit names, namespace paths of the wrong type, mounts that would be\n"
-    "refused (e.g. over /proc), seccomp, cgroup limits and hook paths.\n"
-    "Prints one line per problem; exits 0 when the bundle is clean, 1 otherwise.\n"
-    "\n"
-    "Options:\n"
-    "  -b, --bundle DIR   bundle directory (default: the current directory)\n"};
+  "check", run, "lint a bundle without running it",
+  "Usage: kist check [--bundle DIR]\n"
+  "\n"
+  "Checks a bundle without creating anything: config.json against the runtime-spec\n"
+  "schema (errors name the JSON path, line and column), the rootfs, process.args[0]\n"
+  "(found and executable inside the rootfs, resolved without leaving it), process.cwd,\n"
+  "capability and rlimit names, namespace paths of the wrong type, mounts that would be\n"
+  "refused (e.g. over /proc), seccomp, cgroup limits and hook paths.\n"
+  "Prints one line per problem; exits 0 when the bundle is clean, 1 otherwise.\n"
+  "\n"
+  "Options:\n"
+  "  -b, --bundle DIR   bundle directory (default: the current directory)\n"};

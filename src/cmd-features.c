@@ -28,9 +28,9 @@ static int run(struct kist_context *ctx, int argc, char **argv)
 }
 
 const struct kist_command kist_cmd_features = {
-    "features", run, "print the features this kist implements (JSON)",
-    "Usage: kist features\n"
-    "\n"
-    "Prints, as runtime-spec features JSON, what this build of kist implements: spec\n"
-    "versions, hooks, mount options, namespaces, capabilities, cgroup drivers, seccomp\n"
-    "actions/operators/architectures/flags, LSMs and mount extensions.\n"};
+  "features", run, "print the features this kist implements (JSON)",
+  "Usage: kist features\n"
+  "\n"
+  "Prints, as runtime-spec features JSON, what this build of kist implements: spec\n"
+  "versions, hooks, mount options, namespaces, capabilities, cgroup drivers, seccomp\n"
+  "actions/operators/architectures/flags, LSMs and mount extensions.\n"};

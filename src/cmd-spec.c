@@ -7,10 +7,10 @@
 static int run(struct kist_context *ctx, int argc, char **argv)
 {
   static const struct option opts[] = {
-      {"bundle", required_argument, NULL, 'b'},
-      {"rootless", no_argument, NULL, 'r'},
-      CLI_HELP_OPTION,
-      {NULL, 0, NULL, 0},
+    {"bundle", required_argument, NULL, 'b'},
+    {"rootless", no_argument, NULL, 'r'},
+    CLI_HELP_OPTION,
+    {NULL, 0, NULL, 0},
   };
   const char *bundle = ".";
   bool rootless = false;
@@ -39,14 +39,14 @@ static int run(struct kist_context *ctx, int argc, char **argv)
 }
 
 const struct kist_command kist_cmd_spec = {
-    "spec", run, "write a default config.json into a bundle",
-    "Usage: kist spec [--bundle DIR] [--rootless]\n"
-    "\n"
-    "Writes a default config.json (runtime-spec " KIST_SPEC_VERSION ") into the bundle directory.\n"
-    "It never overwrites an existing config.json.\n"
-    "\n"
-    "Options:\n"
-    "  -b, --bundle DIR   bundle directory (default: the current directory)\n"
-    "      --rootless     a config for an unprivileged user: user namespace mapping the\n"
-    "                     caller to root, no network namespace, host /sys bind-mounted\n"
-    "  -h, --help         show this help\n"};
+  "spec", run, "write a default config.json into a bundle",
+  "Usage: kist spec [--bundle DIR] [--rootless]\n"
+  "\n"
+  "Writes a default config.json (runtime-spec " KIST_SPEC_VERSION ") into the bundle directory.\n"
+  "It never overwrites an existing config.json.\n"
+  "\n"
+  "Options:\n"
+  "  -b, --bundle DIR   bundle directory (default: the current directory)\n"
+  "      --rootless     a config for an unprivileged user: user namespace mapping the\n"
+  "                     caller to root, no network namespace, host /sys bind-mounted\n"
+  "  -h, --help         show this help\n"};

@@ -13,29 +13,29 @@
 #include "util.h"
 
 static const struct kist_command *const commands[] = {
-    &kist_cmd_create, &kist_cmd_start,  &kist_cmd_run,  &kist_cmd_state,    &kist_cmd_kill,
-    &kist_cmd_delete, &kist_cmd_list,   &kist_cmd_spec, &kist_cmd_features, &kist_cmd_check,
-    &kist_cmd_update, &kist_cmd_pause,  &kist_cmd_resume, &kist_cmd_ps,     &kist_cmd_events,
-    &kist_cmd_exec,
+  &kist_cmd_create,   &kist_cmd_start,  &kist_cmd_run,    &kist_cmd_state,
+  &kist_cmd_kill,     &kist_cmd_delete, &kist_cmd_list,   &kist_cmd_spec,
+  &kist_cmd_features, &kist_cmd_check,  &kist_cmd_update, &kist_cmd_pause,
+  &kist_cmd_resume,   &kist_cmd_ps,     &kist_cmd_events, &kist_cmd_exec,
 };
 
 static const char global_usage[] =
-    "Usage: kist [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
-    "\n"
-    "kist runs containers from OCI bundles (runtime-spec " KIST_SPEC_VERSION ").\n"
-    "\n"
-    "Global options:\n"
-    "  --root DIR              state directory (default /run/kist, or $XDG_RUNTIME_DIR/kist\n"
-    "                          when not root)\n"
-    "  --log FILE              also write log lines to FILE\n"
-    "  --log-format FORMAT     text (default) or json\n"
-    "  --debug                 log debug messages\n"
-    "  --systemd-cgroup        manage cgroups through systemd (cgroupsPath is slice:prefix:name)\n"
-    "  --rootless BOOL         true, false or auto (default auto)\n"
-    "  -h, --help              show this help, or `kist help COMMAND`\n"
-    "  -v, --version           show version, commit, spec version and features\n"
-    "\n"
-    "Commands:\n";
+  "Usage: kist [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
+  "\n"
+  "kist runs containers from OCI bundles (runtime-spec " KIST_SPEC_VERSION ").\n"
+  "\n"
+  "Global options:\n"
+  "  --root DIR              state directory (default /run/kist, or $XDG_RUNTIME_DIR/kist\n"
+  "                          when not root)\n"
+  "  --log FILE              also write log lines to FILE\n"
+  "  --log-format FORMAT     text (default) or json\n"
+  "  --debug                 log debug messages\n"
+  "  --systemd-cgroup        manage cgroups through systemd (cgroupsPath is slice:prefix:name)\n"
+  "  --rootless BOOL         true, false or auto (default auto)\n"
+  "  -h, --help              show this help, or `kist help COMMAND`\n"
+  "  -v, --version           show version, commit, spec version and features\n"
+  "\n"
+  "Commands:\n";
 
 const struct kist_command *cli_find_command(const char *name)
 {
@@ -65,15 +65,15 @@ static void print_version(void)
 int main(int argc, char **argv)
 {
   static const struct option opts[] = {
-      {"root", required_argument, NULL, 'r'},
-      {"log", required_argument, NULL, 'l'},
-      {"log-format", required_argument, NULL, 'f'},
-      {"debug", no_argument, NULL, 'd'},
-      {"systemd-cgroup", no_argument, NULL, 's'},
-      {"rootless", required_argument, NULL, 'R'},
-      {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'v'},
-      {NULL, 0, NULL, 0},
+    {"root", required_argument, NULL, 'r'},
+    {"log", required_argument, NULL, 'l'},
+    {"log-format", required_argument, NULL, 'f'},
+    {"debug", no_argument, NULL, 'd'},
+    {"systemd-cgroup", no_argument, NULL, 's'},
+    {"rootless", required_argument, NULL, 'R'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'v'},
+    {NULL, 0, NULL, 0},
   };
   struct kist_context ctx = {.rootless = -1};
   const char *log_path = NULL, *log_format = NULL;
@@ -105,7 +105,8 @@ int main(int argc, char **argv)
       } else {
         bool b;
         if (cli_parse_bool(optarg, &b) < 0)
-          return cli_usage_error(NULL, "--rootless: expected true, false or auto, got '%s'", optarg);
+          return cli_usage_error(NULL, "--rootless: expected true, false or auto, got '%s'",
+                                 optarg);
         ctx.rootless = b;
       }
       break;
@@ -118,7 +119,8 @@ int main(int argc, char **argv)
     case ':':
       return cli_usage_error(NULL, "option %s needs a value", argv[optind - 1]);
     default:
-      return cli_usage_error(NULL, "unknown global option '%s' (see kist --help)", argv[optind - 1]);
+      return cli_usage_error(NULL, "unknown global option '%s' (see kist --help)",
+                             argv[optind - 1]);
     }
   }
 

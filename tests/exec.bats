@@ -13,9 +13,9 @@ setup() {
 
 teardown() {
   # A held exec (the helper test) must not outlive the test.
-  local p
-  for p in $(cat "$BATS_TEST_TMPDIR"/*.pid 2>/dev/null); do
-    kill -9 "$p" 2>/dev/null || true
+  local f
+  for f in "$BATS_TEST_TMPDIR"/*.pid; do
+    [ -s "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
   done
   common_teardown
 }
@@ -351,6 +351,13 @@ open_fds() {
   run grep -vc ':/.*/sub$' /proc/$p/cgroup
   assert_output 0
   kill -9 "$p"
+  # CTRL:PATH: only that v1 hierarchy moves (hybrid/v1 hosts).
+  if grep -q '^[0-9]*:pids:' /proc/$pid/cgroup; then
+    run kist exec --cgroup pids:sub "$ID" cat /proc/self/cgroup
+    assert_success
+    assert_line --regexp '^[0-9]+:pids:/sub$'
+    assert_line --regexp '^[0-9]+:memory:/$'
+  fi
   # Outside the container's cgroup: refused.
   run --separate-stderr kist exec --cgroup ../.. "$ID" true
   [ "$status" -eq 255 ]
@@ -440,4 +447,26 @@ PY
   touch "$d/release"
   wait "$(cat "$d/exec.pid")"
   [ "$(cat "$d/held-exec.out")" = released ]
+}
+
+@test "exec: joins a user namespace first (mapped root, the same user ns as the init)" {
+  set_config '.linux.namespaces += [{type: "user"}]
+    | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+    | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+  # The mapped root must reach the bundle through bats' private temp dirs.
+  chmod 755 "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR"
+  chown -R 100000:100000 "$BUNDLE/rootfs"
+  start_container
+  run kist exec "$ID" sh -c 'readlink /proc/self/ns/user; id -u; cat /proc/self/uid_map'
+  assert_success
+  assert_line --index 0 "$(readlink /proc/$(init_pid)/ns/user)"
+  assert_line --index 1 0
+  assert_line --index 2 --regexp '^ +0 +100000 +65536$'
+  # Host view: the process runs as the mapped uid.
+  kist exec -d --pid-file "$BATS_TEST_TMPDIR/u.pid" -u 1000 "$ID" sleep 100 >/dev/null 2>&1 </dev/null
+  local p
+  p=$(cat "$BATS_TEST_TMPDIR/u.pid")
+  run awk '/^Uid:/ {print $2}' /proc/$p/status
+  assert_output 101000
+  kill "$p"
 }

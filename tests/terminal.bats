@@ -18,9 +18,9 @@ setup() {
 
 teardown() {
   tmux -L "$TMUX_SOCK" kill-server 2>/dev/null || true
-  local p
-  for p in $(cat "$BATS_TEST_TMPDIR"/*.pid 2>/dev/null); do
-    kill "$p" 2>/dev/null || true
+  local f
+  for f in "$BATS_TEST_TMPDIR"/*.pid; do
+    [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
   done
   common_teardown
 }

@@ -160,10 +160,19 @@ int main(int argc, char **argv)
   if (!null_mode)
     once = true; /* one stdin/stdout: one terminal */
 
+  /* Blocked except inside ppoll: a signal cannot slip in between the
+   * check of `stop` and the wait. */
   struct sigaction sa = {.sa_handler = on_signal};
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  sigset_t block, waitmask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  sigprocmask(SIG_BLOCK, &block, &waitmask);
+  sigdelset(&waitmask, SIGTERM);
+  sigdelset(&waitmask, SIGINT);
 
   struct sockaddr_un sun = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof sun.sun_path) {
@@ -200,7 +209,7 @@ int main(int argc, char **argv)
       (struct pollfd){.fd = (!null_mode && nterms > 0 && stdin_open) ? 0 : -1, .events = POLLIN};
     for (size_t i = 0; i < nterms; i++)
       p[np++] = (struct pollfd){.fd = terms[i], .events = POLLIN};
-    if (poll(p, np, -1) < 0) {
+    if (ppoll(p, np, NULL, &waitmask) < 0) {
       if (errno == EINTR)
         continue;
       die("poll");

@@ -117,9 +117,24 @@ static int make_node(int rootfd, const char *path, int type, unsigned major, uns
   }
   if (bind) {
     /* Not allowed to make nodes (user namespace): bind the host's. */
-    int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 && errno != EISDIR)
+    /* O_EXCL: never open what the image put there (a fifo would block,
+     * a symlink could point at the host). */
+    int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) {
+      struct stat st;
+      if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return kist_fail(err, errno, "stat %s", path);
+      if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+        /* A symlink, fifo, socket or directory from the image: replace it. */
+        if (unlinkat(pfd, base, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+          return kist_fail(err, errno, "replace %s", path);
+        fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+          return kist_fail(err, errno, "create %s", path);
+      }
+    } else if (fd < 0) {
       return kist_fail(err, errno, "create %s", path);
+    }
     if (fd >= 0)
       close(fd);
     cleanup_close int tfd = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);

@@ -13,7 +13,7 @@ struct kist_error {
  * when errnum is 0) and returns -1, so failures read `return kist_fail (...)`.
  * If *err is already set, the first message wins: it is closest to the cause. */
 int kist_fail(kist_error_t *err, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+  __attribute__((format(printf, 3, 4)));
 
 /* Takes ownership of an already-built message (e.g. from libocispec). */
 int kist_fail_take(kist_error_t *err, int errnum, char *msg);

@@ -596,7 +596,8 @@ struct exec_run {
   int cg_fd[KIST_CG_MAX_HIER];
   char *cg_path[KIST_CG_MAX_HIER];
   size_t cg_n;
-  int clone_cg_fd; /* v2 CLONE_INTO_CGROUP target or -1 (not owned) */
+  const struct kist_cgroup *cg; /* without --cgroup: the container's, entered whole */
+  int clone_cg_fd;              /* v2 CLONE_INTO_CGROUP target or -1 (not owned) */
   int pidfile_dirfd;
   char *pidfile_base;
   int sync[2];
@@ -774,6 +775,12 @@ static int prepare_cgroup(struct exec_run *r, kist_error_t *err)
       return kist_fail(err, ENOENT, "--cgroup: container %s has no cgroup", r->c->st.id);
     return 0;
   }
+  if (r->o->cgroups_len == 0) {
+    /* The container's own cgroup: the module's enter (or clone on v2). */
+    r->cg = cg;
+    r->clone_cg_fd = kist_cgroup_v2_fd(cg);
+    return 0;
+  }
   const char *sub_of[KIST_CG_MAX_HIER] = {NULL};
   for (size_t k = 0; k < r->o->cgroups_len; k++) {
     const char *sub;
@@ -806,8 +813,8 @@ static int prepare_cgroup(struct exec_run *r, kist_error_t *err)
     }
     r->cg_fd[r->cg_n] = steal_fd(&fd);
     r->cg_path[r->cg_n] = steal_pointer(&path);
-    /* A pure v2 host (no systemd unit to start): clone places the helper. */
-    if (kist_cgroup_v2_fd(cg) >= 0 && d->v2 && cg->n == 1)
+    /* A pure v2 host: clone places the helper in the sub-cgroup. */
+    if (kist_cgroup_mode() == KIST_CGROUP_V2 && d->v2 && cg->n == 1)
       r->clone_cg_fd = r->cg_fd[r->cg_n];
     r->cg_n++;
   }
@@ -818,6 +825,8 @@ static int enter_cgroup(struct exec_run *r, kist_error_t *err)
 {
   char buf[24];
   snprintf(buf, sizeof buf, "%d", (int)r->helper);
+  if (r->cg)
+    return kist_cgroup_enter(r->cg, r->helper, err);
   for (size_t i = 0; i < r->cg_n; i++)
     if (kist_cg_write(r->cg_fd[i], r->cg_path[i], "cgroup.procs", buf, err) < 0)
       return -1;

@@ -14,7 +14,8 @@ enum kist_log_level { KIST_LOG_ERROR, KIST_LOG_WARNING, KIST_LOG_INFO, KIST_LOG_
 int kist_log_init(const char *path, const char *format, bool debug, kist_error_t *err);
 bool kist_log_debug_enabled(void);
 
-void kist_log(enum kist_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kist_log(enum kist_log_level level, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
 #define kist_debug(...)                                                                            \
   do {                                                                                             \
     if (kist_log_debug_enabled())                                                                  \

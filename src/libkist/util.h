@@ -30,10 +30,10 @@ void cleanup_freep(void *p);
 void cleanup_closep(int *fd);
 void cleanup_fclosep(FILE **f);
 void cleanup_strvp(char ***v);
-#define cleanup_free __attribute__((cleanup(cleanup_freep)))
-#define cleanup_close __attribute__((cleanup(cleanup_closep)))
+#define cleanup_free   __attribute__((cleanup(cleanup_freep)))
+#define cleanup_close  __attribute__((cleanup(cleanup_closep)))
 #define cleanup_fclose __attribute__((cleanup(cleanup_fclosep)))
-#define cleanup_strv __attribute__((cleanup(cleanup_strvp)))
+#define cleanup_strv   __attribute__((cleanup(cleanup_strvp)))
 
 /* Hands ownership out of a cleanup variable. */
 #define steal_pointer(pp)                                                                          \

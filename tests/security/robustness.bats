@@ -44,7 +44,7 @@ PY
   [ "$(stat -c %s "$BUNDLE/config.json")" -gt $((50 << 20)) ]
   run --separate-stderr kist run --bundle "$BUNDLE" big1
   clean_outcome big1
-  run --separate-stderr kist create --bundle "$BUNDLE" big2 </dev/null
+  kist_create --bundle "$BUNDLE" big2
   clean_outcome big2
 }
 
@@ -83,7 +83,7 @@ else:
     with open(p, "w") as f:
         f.write('{"ociVersion": "1.3.0", "x": "' + "\\u00e9" * (9 << 20) + '"')
 PY
-    run --separate-stderr kist create --bundle "$BUNDLE" "big-$kind" </dev/null
+    kist_create --bundle "$BUNDLE" "big-$kind"
     clean_outcome "big-$kind"
     cp "$BATS_TEST_TMPDIR/config.orig" "$BUNDLE/config.json"
   done
@@ -107,7 +107,7 @@ else:
     doc = '{"ociVersion": "1.3.0", "root": {"path": "rootfs"}, "process": {"args": %s}}' % deep
 open(p, "w").write(doc)
 PY
-    run --separate-stderr kist create --bundle "$BUNDLE" "deep-$where" </dev/null
+    kist_create --bundle "$BUNDLE" "deep-$where"
     assert_one_line_error config.json
     assert_root_empty
     run --separate-stderr kist check --bundle "$BUNDLE"
@@ -122,7 +122,7 @@ import sys
 n = 200000
 open(sys.argv[1], "w").write('{"ociVersion": "1.3.0", "x": ' + '{"a":' * n + "1" + "}" * n + "}")
 PY
-  run --separate-stderr kist create --bundle "$BUNDLE" deepobj </dev/null
+  kist_create --bundle "$BUNDLE" deepobj
   assert_one_line_error config.json
   assert_root_empty
 }

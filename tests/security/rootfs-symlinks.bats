@@ -109,7 +109,7 @@ teardown() {
   ln -s "$BATS_TEST_TMPDIR/nowhere" "$BUNDLE/dangling"
   for p in config.json dangling missing-dir /dev/null "$CANARY/etc/hosts"; do
     set_config '.root.path = $p' --arg p "$p"
-    run --separate-stderr kist create --bundle "$BUNDLE" rp2
+    kist_create --bundle "$BUNDLE" rp2
     assert_one_line_error root.path
     assert_root_empty
   done

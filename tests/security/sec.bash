@@ -129,6 +129,21 @@ userns_bundle() {
     | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
 }
 
+# kist_create ARGS...: `kist create ARGS` with the results in $status,
+# $stderr and $stderr_lines, like `run --separate-stderr` (which cannot be
+# used for create: the waiting init keeps create's stdout open, so `run`
+# would wait for the container to end). The container's stdio goes to
+# $BATS_TEST_TMPDIR/create.out.
+kist_create() {
+  local errf=$BATS_TEST_TMPDIR/create.err
+  status=0
+  kist create "$@" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>"$errf" || status=$?
+  stderr=$(cat "$errf")
+  mapfile -t stderr_lines <"$errf"
+  output=
+  lines=()
+}
+
 # has_exec: this kist has `exec`.
 has_exec() {
   "$KIST" exec --help >/dev/null 2>&1

@@ -1,0 +1,2 @@
+# expect: must also be listed in permitted and inheritable
+.process.capabilities.ambient = ["CAP_KILL"]

@@ -1,0 +1,2 @@
+# expect: not in the permitted set
+.process.capabilities.effective += ["CAP_SYS_ADMIN"]

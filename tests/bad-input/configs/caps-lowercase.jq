@@ -1,0 +1,2 @@
+# expect: unknown capability
+.process.capabilities.effective += ["cap_sys_admin"]

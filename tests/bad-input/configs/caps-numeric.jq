@@ -1,0 +1,2 @@
+# expect: unknown capability
+.process.capabilities.permitted += ["21"]

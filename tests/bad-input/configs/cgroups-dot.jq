@@ -1,0 +1,2 @@
+# expect: linux.cgroupsPath
+.linux.cgroupsPath = "/kist/./x"

@@ -1,0 +1,2 @@
+# expect: linux.resources
+.linux.resources.devices += [{"allow": true, "type": "z", "access": "rwm"}]

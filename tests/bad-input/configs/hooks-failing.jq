@@ -1,0 +1,2 @@
+# expect: hook
+.hooks = {"createRuntime": [{"path": "/bin/false"}]}

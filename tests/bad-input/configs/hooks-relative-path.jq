@@ -1,0 +1,2 @@
+# expect: hooks.
+.hooks = {"prestart": [{"path": "hook.sh"}]}

@@ -1,0 +1,2 @@
+# expect: hook
+.hooks = {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}

@@ -1,0 +1,2 @@
+# expect: destination
+.mounts += [{"destination": "", "type": "tmpfs", "source": "tmpfs"}]

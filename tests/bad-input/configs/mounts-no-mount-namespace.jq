@@ -1,0 +1,2 @@
+# expect: mount namespace
+.linux.namespaces |= map(select(.type != "mount"))

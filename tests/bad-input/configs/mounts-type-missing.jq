@@ -1,0 +1,2 @@
+# expect: type: missing
+.mounts += [{"destination": "/mnt", "source": "tmpfs"}]

@@ -1,0 +1,2 @@
+# expect: mounts[
+.mounts += [{"destination": "/mnt", "type": "no-such-filesystem", "source": "x"}]

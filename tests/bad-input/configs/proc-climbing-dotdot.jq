@@ -1,0 +1,2 @@
+# expect: /proc
+.mounts += [{"destination": "/mnt/../../../../../../proc/sys", "type": "tmpfs", "source": "tmpfs"}]

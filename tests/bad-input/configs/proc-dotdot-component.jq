@@ -1,0 +1,2 @@
+# expect: /proc
+.mounts += [{"destination": "/dev/../proc/sys", "type": "tmpfs", "source": "tmpfs"}]

@@ -1,0 +1,2 @@
+# expect: /proc
+.mounts += [{"destination": "/proc/./sys/kernel", "type": "tmpfs", "source": "tmpfs"}]

@@ -1,0 +1,2 @@
+# expect: not allowed
+.mounts += [{"destination": "/proc/sysrq-trigger", "type": "bind", "source": ($tmp + "/file"), "options": ["bind"]}]

@@ -1,0 +1,2 @@
+# expect: not allowed
+.mounts += [{"destination": "/proc/sys/", "type": "tmpfs", "source": "tmpfs"}]

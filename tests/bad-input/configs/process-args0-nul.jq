@@ -1,0 +1,2 @@
+# expect: NUL
+.process.args = ["sh\u0000/../../evil", "-c", "true"]

@@ -1,0 +1,2 @@
+# expect: process.execCPUAffinity
+.process.execCPUAffinity = {"initial": "0-99999999"}

@@ -1,0 +1,3 @@
+# command: run
+# expect: process.cwd
+.process.cwd = "/no/such/dir"

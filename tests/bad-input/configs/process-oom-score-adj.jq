@@ -1,0 +1,2 @@
+# expect: process.oomScoreAdj
+.process.oomScoreAdj = 1001

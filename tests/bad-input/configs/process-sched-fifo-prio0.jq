@@ -1,0 +1,2 @@
+# expect: process.scheduler
+.process.scheduler = {"policy": "SCHED_FIFO", "priority": 0}

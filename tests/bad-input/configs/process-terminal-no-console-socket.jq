@@ -1,0 +1,2 @@
+# expect: --console-socket
+.process.terminal = true

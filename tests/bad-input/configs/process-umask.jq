@@ -1,0 +1,2 @@
+# expect: process.user.umask
+.process.user.umask = 512

@@ -1,0 +1,2 @@
+# expect: linux.readonlyPaths[
+.linux.readonlyPaths += ["proc/sys"]

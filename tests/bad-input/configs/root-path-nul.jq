@@ -1,0 +1,2 @@
+# expect: NUL
+.root.path = ($rootfs + "\u0000/../../..")

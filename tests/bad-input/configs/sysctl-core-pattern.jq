@@ -1,0 +1,2 @@
+# expect: not isolated by a namespace
+.linux.sysctl = {"kernel.core_pattern": "|/tmp/pwn"}

@@ -1,0 +1,2 @@
+# expect: linux.sysctl
+.linux.sysctl = {"": "1"}

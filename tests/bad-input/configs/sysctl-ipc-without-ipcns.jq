@@ -1,0 +1,2 @@
+# expect: needs an ipc namespace
+.linux.namespaces |= map(select(.type != "ipc")) | .linux.sysctl = {"kernel.shmmni": "1234"}
