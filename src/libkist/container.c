@@ -812,6 +812,15 @@ int kist_container_kill(const struct kist_context *ctx, const char *id, int sig,
     kist_fail(err, errno, "kill container %s (pid %d)", id, (int)c->st.pid);
     goto out;
   }
+  if (sig == SIGKILL) {
+    /* A frozen task dies only once thawed (the v1 freezer holds even
+     * SIGKILL): as runc does, KILL resumes a paused container. */
+    struct kist_cgroup *cg = NULL;
+    if (kist_container_cgroup(c, &cg, &e2) == 0 && cg && kist_cgroup_owned(cg) &&
+        kist_cgroup_is_frozen(cg) && kist_cgroup_thaw(cg, &e2) < 0)
+      kist_log_error_release(&e2);
+    kist_error_release(&e2);
+  }
   ret = 0;
 out:
   kist_container_close(c);

@@ -37,9 +37,13 @@
 #include "state.h"
 #include "util.h"
 
+/* Reports on one line, control characters escaped, then aborts. */
 static void fail(const char *what, const char *detail)
 {
-  fprintf(stderr, "fuzz-parsers: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+  fprintf(stderr, "fuzz-parsers: %s: ", what);
+  for (const unsigned char *p = (const unsigned char *)(detail ? detail : ""); *p; p++)
+    fprintf(stderr, *p < 0x20 || *p == 0x7f ? "\\x%02x" : "%c", *p);
+  fputc('\n', stderr);
   abort();
 }
 

@@ -18,6 +18,7 @@
 #include "util.h"
 
 static int dirfd_ = -1;
+static char dir_[64];
 
 static void fail(const char *what, const char *detail)
 {
@@ -25,16 +26,21 @@ static void fail(const char *what, const char *detail)
   abort();
 }
 
+static void cleanup(void)
+{
+  unlinkat(dirfd_, "state.json", 0);
+  rmdir(dir_);
+}
+
 static void setup(void)
 {
-  char tmpl[] = "/tmp/kist-fuzz-state.XXXXXX";
-  if (mkdtemp(tmpl) == NULL)
+  snprintf(dir_, sizeof dir_, "/tmp/kist-fuzz-state.XXXXXX");
+  if (mkdtemp(dir_) == NULL)
     fail("mkdtemp", NULL);
-  dirfd_ = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  dirfd_ = open(dir_, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd_ < 0)
-    fail("open the scratch dir", tmpl);
-  /* Removed at once: the open fd keeps it usable, nothing is left behind. */
-  rmdir(tmpl);
+    fail("open the scratch dir", dir_);
+  atexit(cleanup);
 }
 
 static void write_state(const uint8_t *data, size_t size)

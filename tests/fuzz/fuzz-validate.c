@@ -27,9 +27,13 @@
 #include "seccomp.h"
 #include "util.h"
 
+/* Reports on one line, control characters escaped, then aborts. */
 static void fail(const char *what, const char *detail)
 {
-  fprintf(stderr, "fuzz-validate: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+  fprintf(stderr, "fuzz-validate: %s: ", what);
+  for (const unsigned char *p = (const unsigned char *)(detail ? detail : ""); *p; p++)
+    fprintf(stderr, *p < 0x20 || *p == 0x7f ? "\\x%02x" : "%c", *p);
+  fputc('\n', stderr);
   abort();
 }
 

@@ -102,3 +102,16 @@ teardown() {
   run cat "$BUNDLE/rootfs/ptrace.out"
   refute_output --partial kist
 }
+
+@test "ptrace: a process exec'd into a created container cannot ptrace or read the waiting init" {
+  has_exec || skip "kist exec is not implemented yet ('kist exec --help' fails): this test runs once it is"
+  setup_bundle true
+  probe_install "$BUNDLE/rootfs"
+  kist create --bundle "$BUNDLE" waiting </dev/null >/dev/null 2>&1
+  run --separate-stderr kist exec waiting sh -c 'echo "ptrace $(probe ptrace 1)"
+    for f in mem environ exe cwd/. root/.; do echo "$f $(probe open /proc/1/$f r)"; done'
+  echo "$output"
+  assert_success
+  refute_output --regexp ' ok$'
+  [ "${#lines[@]}" -eq 6 ]
+}
