@@ -63,8 +63,29 @@ static char *json_escape(const char *s)
   return out;
 }
 
-static void log_write(enum kist_log_level level, const char *msg)
+/* One event, one line: a newline smuggled in through a config value or an id
+ * is shown as "\n" so it cannot forge or split log lines. */
+static char *one_line(const char *s)
 {
+  size_t extra = 0;
+  for (const char *p = s; *p; p++)
+    extra += (*p == '\n' || *p == '\r');
+  char *out = xmalloc(strlen(s) + extra + 1), *o = out;
+  for (const char *p = s; *p; p++) {
+    if (*p == '\n' || *p == '\r') {
+      *o++ = '\\';
+      *o++ = *p == '\n' ? 'n' : 'r';
+    } else {
+      *o++ = *p;
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
+static void log_write(enum kist_log_level level, const char *raw)
+{
+  cleanup_free char *msg = one_line(raw);
   /* People see errors and warnings on stderr; debug only with --debug. */
   if (level <= KIST_LOG_WARNING || log_debug) {
     cleanup_free char *line = level == KIST_LOG_ERROR

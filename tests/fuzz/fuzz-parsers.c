@@ -182,8 +182,8 @@ static bool has_dot_component(const char *s)
 
 static void cgroups_path(const char *s, bool systemd)
 {
-  struct kist_context ctx = {.root = "/nonexistent/kist-fuzz", .systemd_cgroup = systemd,
-                             .rootless = 0};
+  struct kist_context ctx = {
+    .root = "/nonexistent/kist-fuzz", .systemd_cgroup = systemd, .rootless = 0};
   oci_config_linux lin = {0};
   oci_config cfg = {0};
   lin.cgroups_path = (char *)s;
@@ -238,8 +238,10 @@ static char *clean_path(const char *s)
 }
 
 static const char *const proc_bind_ok[] = {
-  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",   "/proc/stat",
-  "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",   "/proc/slabinfo",
+  "/proc/cpuinfo", "/proc/diskstats",
+  "/proc/meminfo", "/proc/stat",
+  "/proc/swaps",   "/proc/uptime",
+  "/proc/loadavg", "/proc/slabinfo",
   "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
 };
 

@@ -7,9 +7,9 @@
 #
 # Runs, in one busybox-init guest: tests/vm/smoke.bats (the lane itself:
 # cgroup v2, crun/runc/kist run a container) and whichever of
-# tests/{lifecycle,cgroups,seccomp,exec}.bats exist; then tests/vm/smoke.bats
-# again with systemd as PID 1 (skipped with --no-systemd, or when the host has
-# no systemd).  kist comes from $KIST_BUILD (default build/).
+# tests/{lifecycle,cgroups,seccomp,exec}.bats exist; then the cgroup and
+# systemd tests of tests/vm/smoke.bats with systemd as PID 1 (skipped with
+# --no-systemd, or when the host has no systemd).  kist comes from $KIST_BUILD (default build/).
 #
 # A host without qemu-system-x86_64 is a failure, unless --allow-skip: then a
 # loud SKIP line and exit 0.  KVM is not used (TCG), so /dev/kvm is irrelevant.
@@ -38,12 +38,15 @@ for tool in qemu-system-x86_64 cpio bats jq; do
 done
 if [ -n "$missing" ]; then
   echo "************************************************************************"
-  echo "SKIP: VM lane not run: missing$missing (install: tests/vm/deps.txt)"
-  echo "************************************************************************"
   if [ "$allow_skip" = 1 ]; then
+    echo "SKIP: VM lane not run: missing$missing (install: tests/vm/deps.txt)"
+    echo "************************************************************************"
     echo "0 passed, 0 failed, 1 skipped"
     exit 0
   fi
+  echo "FAIL: VM lane cannot run: missing$missing (install: tests/vm/deps.txt;"
+  echo "      --allow-skip turns this into a skip)"
+  echo "************************************************************************"
   echo "0 passed, 1 failed, 0 skipped"
   exit 1
 fi
@@ -92,9 +95,12 @@ echo "== VM lane, init=busybox: exit $rc after $(($(date +%s) - start)) s"
 count_tap "$tmp/busybox.tap" "$rc"
 
 if [ "$systemd" = 1 ] && [ -x /lib/systemd/systemd ]; then
-  echo "== VM lane, init=systemd: tests/vm/smoke.bats"
+  # Only what differs under systemd: the rest ran in the busybox guest.
+  echo "== VM lane, init=systemd: tests/vm/smoke.bats (cgroup and systemd tests)"
   start=$(date +%s)
-  "$HERE/run.sh" --init=systemd --filter tests/vm/smoke.bats --output "$tmp/systemd.tap"
+  "$HERE/run.sh" --init=systemd --filter tests/vm/smoke.bats --output "$tmp/systemd.tap" \
+    --grep '^systemd: |cgroup v2'
+
   rc=$?
   echo "== VM lane, init=systemd: exit $rc after $(($(date +%s) - start)) s"
   count_tap "$tmp/systemd.tap" "$rc"

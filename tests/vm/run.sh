@@ -183,7 +183,7 @@ VMLINUZ=$KDIR/boot/vmlinux-$KVER
 [ -r "$VMLINUZ" ] || die "no kernel image in $KDIR"
 
 # ---- job directory (shared writable with the guest as "kistjob") ----------
-JOB=$(mktemp -d "${TMPDIR:-/tmp}/kist-vm.XXXXXX") || die "mktemp failed"
+JOB=$(mktemp -d "${TMPDIR:-/tmp}/kist-vm-job.XXXXXX") || die "mktemp failed"
 JOB=$(cd "$JOB" && pwd -P)
 chmod 0755 "$JOB"
 tpid="" tailpid=""
@@ -349,6 +349,7 @@ tpid=""
 [ -n "$tailpid" ] && wait "$tailpid" 2> /dev/null
 tailpid=""
 elapsed=$(($(date +%s) - start))
+[ -d "$JOB" ] || die "the job directory $JOB was removed on the host during the run"
 sed "$NOANSI" "$JOB/console.raw" > "$JOB/console.log"
 
 if [ -r "$JOB/rc" ]; then
