@@ -21,9 +21,11 @@
 #                     test's temp dir (file, emptydir, configdir, fifobundle,
 #                     zerobundle, danglingbundle, canary/), @EMPTY@ an empty
 #                     argument, @LONG:N@ N times "a", @ID@ the case's own
-#                     container id (bad-NAME). Containers "victim" (created,
-#                     waiting) and "runner" (running) exist while cli cases run;
-#                     both must survive every case.
+#                     container id (bad-NAME). Containers @VICTIM@ (created,
+#                     waiting) and @RUNNER@ (running) exist while cli cases run;
+#                     both must survive every case. (Their ids are unique to
+#                     the run: the default cgroup path /kist/<id> is shared by
+#                     every state root on the machine.)
 #
 # One test per topic; a failing test lists every case that misbehaved.
 
@@ -34,6 +36,8 @@ CASE_TIMEOUT=${KIST_BAD_INPUT_TIMEOUT:-30}
 # Virtual memory bound for each kist (KiB): a case that makes kist read
 # without end must fail here, not take the machine's memory.
 CASE_VMEM=${KIST_BAD_INPUT_VMEM:-2097152}
+VICTIM=bad-input-victim-$$
+RUNNER=bad-input-runner-$$
 
 setup() {
   [ -x "$KIST" ] || fail "no kist binary at $KIST"
@@ -98,7 +102,7 @@ run_case() {
   grep -qF -- "$expect" "$err" || echo "$name: stderr lacks '$expect': $(head -c 300 "$err" | tr '\n' '|')"
   # Nothing left: state (a refused create deletes what it made), cgroups.
   local left
-  left=$(ls -A "$KIST_ROOT" 2>/dev/null | grep -vxF -e victim -e runner || true)
+  left=$(ls -A "$KIST_ROOT" 2>/dev/null | grep -vxF -e "$VICTIM" -e "$RUNNER" || true)
   if [ -n "$left" ]; then
     echo "$name: left in the state root: $(echo $left)"
     for id in $left; do "$KIST" --root "$KIST_ROOT" delete --force "$id" >/dev/null 2>&1 || true; done
@@ -142,6 +146,8 @@ expand() {
   a=${a//@TTYBUNDLE@/$T/ttybundle}
   a=${a//@TMP@/$T}
   a=${a//@ID@/bad-$2}
+  a=${a//@VICTIM@/$VICTIM}
+  a=${a//@RUNNER@/$RUNNER}
   [ "$a" = @EMPTY@ ] && a=
   while [[ "$a" =~ @LONG:([0-9]+)@ ]]; do
     a=${a/"${BASH_REMATCH[0]}"/$(printf 'a%.0s' $(seq 1 "${BASH_REMATCH[1]}"))}
@@ -151,15 +157,15 @@ expand() {
 
 # survivors: the containers cli cases must not harm, (re)made as needed.
 survivors() {
-  if [ "$(kist state victim 2>/dev/null | jq -r .status)" != created ]; then
-    kist delete --force victim >/dev/null 2>&1 || true
-    kist create --bundle "$BUNDLE" victim </dev/null >/dev/null 2>&1
+  if [ "$(kist state "$VICTIM" 2>/dev/null | jq -r .status)" != created ]; then
+    kist delete --force "$VICTIM" >/dev/null 2>&1 || true
+    kist create --bundle "$BUNDLE" "$VICTIM" </dev/null >/dev/null 2>&1
   fi
-  if [ "$(kist state runner 2>/dev/null | jq -r .status)" != running ]; then
-    kist delete --force runner >/dev/null 2>&1 || true
+  if [ "$(kist state "$RUNNER" 2>/dev/null | jq -r .status)" != running ]; then
+    kist delete --force "$RUNNER" >/dev/null 2>&1 || true
     mkdir -p "$T/runbundle"
     jq '.process.args = ["sleep", "600"]' "$BUNDLE/config.json" >"$T/runbundle/config.json"
-    kist run --detach --bundle "$T/runbundle" runner </dev/null >/dev/null 2>&1
+    kist run --detach --bundle "$T/runbundle" "$RUNNER" </dev/null >/dev/null 2>&1
   fi
 }
 
@@ -179,10 +185,10 @@ cli_cases() {
     problems+=$(run_case "$name" "$expect" "${args[@]}")
     problems+=$'\n'
     # The containers survived, untouched.
-    [ "$(kist state victim 2>/dev/null | jq -r .status)" = created ] ||
-      problems+="$name: the container 'victim' did not survive"$'\n'
-    [ "$(kist state runner 2>/dev/null | jq -r .status)" = running ] ||
-      problems+="$name: the container 'runner' did not survive"$'\n'
+    [ "$(kist state "$VICTIM" 2>/dev/null | jq -r .status)" = created ] ||
+      problems+="$name: the container $VICTIM did not survive"$'\n'
+    [ "$(kist state "$RUNNER" 2>/dev/null | jq -r .status)" = running ] ||
+      problems+="$name: the container $RUNNER did not survive"$'\n'
     survivors
     [ -e "$T/canary/state.json" ] || problems+="$name: removed the canary next to the state root"$'\n'
     count=$((count + 1))

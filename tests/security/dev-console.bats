@@ -152,21 +152,45 @@ check_dev_result() {
 }
 
 # linux.devices in a directory shared with someone else (a volume another
-# container can write): while kist makes the node, the other side replaces it
-# with a symlink to a host file. kist must never chmod (or chown) the host
-# file through that symlink. The flipper replaces the node a few hundred
-# thousand times a second; the race usually shows within 100 creates.
-@test "dev-console: a device node made in a shared volume cannot be swapped for a host file's symlink" {
+# container can write): between kist making the node and setting its mode,
+# the other side replaces it with a symlink to a host file. kist must never
+# chmod (or chown) the host file through that symlink.
+
+# The deterministic form: strace holds every fchmodat(2) for 0.3 s at entry,
+# and a watcher replaces the node as soon as it exists. (Without strace's
+# syscall delay injection, the flipper below is the test.)
+@test "dev-console: a device node made in a shared volume cannot be replaced by a host symlink (held syscall)" {
   setup_bundle true
-  local vol=$BATS_TEST_TMPDIR/vol i ok=0
+  local vol=$BATS_TEST_TMPDIR/vol
   mkdir -p "$vol"
   canary_file victim
   set_config '.mounts += [{"destination": "/vol", "type": "bind", "source": $v, "options": ["rbind"]}]
     | .linux.devices = [{"path": "/vol/dev0", "type": "c", "major": 1, "minor": 3,
                          "fileMode": 438, "uid": 0, "gid": 0}]' --arg v "$vol"
   canary_snapshot
+  if ! strace -f -qq -o /dev/null -e trace=fchmodat -e inject=fchmodat:delay_enter=1000 true 2>/dev/null; then
+    flip_devices "$vol"
+    return
+  fi
+  # shellcheck disable=SC2016
+  bg_start bash -c 'for i in $(seq 1 20000); do
+      if [ -c "$1/dev0" ]; then ln -s "$2" "$1/t.lnk" && mv -T "$1/t.lnk" "$1/dev0"; exit; fi
+      sleep 0.001; done' _ "$vol" "$CANARY/victim"
+  strace -f -qq -o /dev/null -e trace=fchmodat -e inject=fchmodat:delay_enter=300000 \
+    "$KIST" --root "$KIST_ROOT" run --bundle "$BUNDLE" node </dev/null >/dev/null 2>&1 || true
+  bg_stop
+  [ -L "$vol/dev0" ] || fail "the watcher never saw the node (test setup)"
+  canary_unchanged
+}
+
+# flip_devices VOL: the realistic form: creates and deletes containers while
+# a flipper replaces VOL/dev0 with a symlink (unlink + symlink, about a
+# million times a second), until the canary changes or 400 creates passed.
+# The race usually shows within 100 creates, less often on a loaded host.
+flip_devices() {
+  local vol=$1 i ok=0
   bg_start "$PROBE" relink "$vol/dev0" "$CANARY/victim" 600
-  for i in $(seq 1 "${KIST_RACE_ITERATIONS:-300}"); do
+  for i in $(seq 1 "${KIST_RACE_ITERATIONS:-400}"); do
     if kist run --bundle "$BUNDLE" "node$i" </dev/null >/dev/null 2>&1; then
       ok=$((ok + 1))
     fi
@@ -176,4 +200,16 @@ check_dev_result() {
   bg_stop
   echo "# $ok of $i runs succeeded" >&3
   canary_unchanged
+}
+
+@test "dev-console: a device node made in a shared volume cannot be swapped for a host file's symlink (race)" {
+  setup_bundle true
+  local vol=$BATS_TEST_TMPDIR/vol
+  mkdir -p "$vol"
+  canary_file victim
+  set_config '.mounts += [{"destination": "/vol", "type": "bind", "source": $v, "options": ["rbind"]}]
+    | .linux.devices = [{"path": "/vol/dev0", "type": "c", "major": 1, "minor": 3,
+                         "fileMode": 438, "uid": 0, "gid": 0}]' --arg v "$vol"
+  canary_snapshot
+  flip_devices "$vol"
 }

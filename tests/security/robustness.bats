@@ -197,3 +197,25 @@ creates() {
     assert_output ""
   done
 }
+
+# The default cgroup is /kist/<id> in every hierarchy, for every state root:
+# the same id under two roots must not make one container's delete kill the
+# other (nor make them share limits). Refusing the second create is fine.
+@test "robustness: the same id under two state roots: deleting one leaves the other running" {
+  setup_bundle sleep 60
+  local id=sec-twin-$$-$RANDOM other=$BATS_TEST_TMPDIR/other-root
+  kist run --detach --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+  if ! "$KIST" --root "$other" run --detach --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1; then
+    kist delete --force "$id"
+    return 0
+  fi
+  local pid
+  pid=$("$KIST" --root "$other" state "$id" | jq -r .pid)
+  kist delete --force "$id"
+  sleep 0.5
+  run "$KIST" --root "$other" state "$id"
+  local st
+  st=$(jq -r .status <<<"$output")
+  "$KIST" --root "$other" delete --force "$id" >/dev/null 2>&1 || true
+  [ "$st" = running ] || fail "deleting $id in one root killed $id of the other root (pid $pid): $st"
+}
