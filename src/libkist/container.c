@@ -34,6 +34,7 @@
 #include "mounts.h"
 #include "namespaces.h"
 #include "process.h"
+#include "rootless.h"
 #include "seccomp.h"
 #include "sync.h"
 #include "terminal.h"
@@ -287,6 +288,8 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
   if (stat(c->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
     return kist_fail(err, 0, "root.path: %s is not a directory", c->rootfs);
   if (kist_ns_plan(cfg, &c->ns, err) < 0)
+    return -1;
+  if (kist_rootless_check(cfg, &c->ns, err) < 0)
     return -1;
   if (!c->ns.private_mnt && check_shared_mnt(cfg, err) < 0)
     return -1;
@@ -677,12 +680,15 @@ static int kill_all(struct kist_container *c, int sig, kist_error_t *err)
       kist_error_release(&e2);
     return 0;
   }
+  bool tree = cg && kist_cgroup_none(cg);
   kist_error_release(&e2);
   cleanup_close int pidfd = kist_state_pidfd(&c->st, &e2);
   if (pidfd < 0) {
     kist_error_release(&e2);
     return 0;
   }
+  if (tree) /* no cgroup (rootless): the init and its descendants */
+    return kist_proc_tree_kill(pidfd, c->st.pid, sig, err);
   if (signal_pid(pidfd, c->st.pid, sig) < 0 && errno != ESRCH)
     return kist_fail(err, errno, "kill container %s", c->st.id);
   return 0;
@@ -793,6 +799,18 @@ int kist_container_kill(const struct kist_context *ctx, const char *id, int sig,
       goto out;
     if (cg == NULL) {
       kist_fail(err, 0, "kill --all: container %s has no cgroup", id);
+      goto out;
+    }
+    if (kist_cgroup_none(cg)) {
+      /* Rootless without a cgroup: the init's process tree. */
+      kist_error_t e3 = NULL;
+      cleanup_close int pfd = kist_state_pidfd(&c->st, &e3);
+      if (pfd < 0) {
+        kist_error_release(&e3);
+        kist_fail(err, ESRCH, "kill container %s", id);
+        goto out;
+      }
+      ret = kist_proc_tree_kill(pfd, c->st.pid, sig, err);
       goto out;
     }
     ret = kist_cgroup_kill(cg, sig, err);
@@ -920,8 +938,13 @@ int kist_container_list(const struct kist_context *ctx, struct kist_state **stat
   *states = NULL;
   *n = 0;
   int rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0)
-    return errno == ENOENT ? 0 : kist_fail(err, errno, "state root %s", ctx->root);
+  if (rootfd < 0 && errno == ENOENT)
+    return 0;
+  if (rootfd < 0) {
+    kist_fail(err, errno, "state root %s", ctx->root);
+    kist_rootless_root_hint(ctx->root, err);
+    return -1;
+  }
   DIR *d = fdopendir(rootfd);
   if (d == NULL) {
     close(rootfd);

@@ -52,8 +52,8 @@ const char *kist_ns_name(enum kist_ns_kind k);
 /* In the init: setns() every planned join, user first, mount last. */
 int kist_ns_join_all(const struct kist_ns_plan *plan, kist_error_t *err);
 
-/* Parent: writes linux.uidMappings/gidMappings to /proc/PID/{uid,gid}_map
- * ("deny" to setgroups first when kist is not root). */
+/* Parent: writes linux.uidMappings/gidMappings for PID's user namespace
+ * (userns.c: directly, or through newuidmap/newgidmap when not root). */
 int kist_ns_write_id_maps(pid_t pid, const oci_config *cfg, kist_error_t *err);
 
 /* Init, after unshare(CLONE_NEWTIME) and before the fork that enters it:
