@@ -48,6 +48,33 @@ require_command() {
   has_command "$1" || skip "kist has no '$1' command yet"
 }
 
+# The rootless lane (tests/rootless/run.sh) runs these files as an
+# unprivileged user with KIST_ROOTLESS=1: setup_bundle then writes a
+# `kist spec --rootless` config and skips the tests tests/rootless/skip.txt
+# lists ("FILE|TEST NAME|why"); require_root skips one explicitly.
+rootless_mode() {
+  [ "${KIST_ROOTLESS:-}" = 1 ]
+}
+
+# require_root [WHY]: skip this test in the rootless lane, saying why.
+require_root() {
+  if rootless_mode; then
+    skip "rootless: ${1:-needs root}"
+  fi
+}
+
+# Skips the current test when tests/rootless/skip.txt lists it (rootless lane only).
+rootless_skip_listed() {
+  rootless_mode || return 0
+  local why
+  why=$(awk -F'|' -v f="$(basename "$BATS_TEST_FILENAME" .bats)" -v t="$BATS_TEST_DESCRIPTION" \
+    '$1 == f && $2 == t { sub(/^[^|]*[|][^|]*[|]/, ""); print; exit }' \
+    "$REPO/tests/rootless/skip.txt" 2>/dev/null)
+  if [ -n "$why" ]; then
+    skip "rootless: $why"
+  fi
+}
+
 # The busybox rootfs, built once per bats run (flock: bats --jobs is safe).
 rootfs_cache() {
   [ -e "$ROOTFS_CACHE/.kist-rootfs-complete" ] && return 0
@@ -116,10 +143,13 @@ JSON
 # config from `kist spec` (or spec_template), made non-interactive and writable;
 # process.args = ARGs (default: true).
 setup_bundle() {
+  rootless_skip_listed
   mkdir -p "$BUNDLE"
   rm -f "$BUNDLE/config.json"
   copy_rootfs "$BUNDLE/rootfs"
-  if ! "$KIST" spec --bundle "$BUNDLE" 2>/dev/null || [ ! -s "$BUNDLE/config.json" ]; then
+  if rootless_mode; then
+    "$KIST" spec --rootless --bundle "$BUNDLE"
+  elif ! "$KIST" spec --bundle "$BUNDLE" 2>/dev/null || [ ! -s "$BUNDLE/config.json" ]; then
     spec_template >"$BUNDLE/config.json"
   fi
   local args='["true"]'

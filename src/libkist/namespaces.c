@@ -157,11 +157,19 @@ int kist_ns_validate(const oci_config *cfg, kist_error_t *err)
 
 int kist_ns_join_all(const struct kist_ns_plan *plan, kist_error_t *err)
 {
+  bool root = geteuid() == 0; /* before a joined user ns changes what it says */
   for (int k = 0; k < KIST_NS_COUNT; k++) {
     if (plan->join_fd[k] < 0)
       continue;
-    if (setns(plan->join_fd[k], kinds[k].flag) < 0)
-      return kist_fail(err, errno, "join the %s namespace", kinds[k].name);
+    if (setns(plan->join_fd[k], kinds[k].flag) == 0)
+      continue;
+    if (errno == EPERM && !root)
+      return kist_fail(err, 0,
+                       "join the %s namespace: %s (kist is not root: joining needs "
+                       "CAP_SYS_ADMIN over the user namespace that owns it; join that user "
+                       "namespace too, by path in linux.namespaces, or run kist as root)",
+                       kinds[k].name, strerror(EPERM));
+    return kist_fail(err, errno, "join the %s namespace", kinds[k].name);
   }
   return 0;
 }

@@ -169,7 +169,11 @@ int kist_rootless_check(const oci_config *cfg, const struct kist_ns_plan *plan, 
 
 void kist_rootless_warn_no_cgroup(const char *root, const char *id, const char *example_error)
 {
-  cleanup_free char *mark = root ? xasprintf("%s/" WARNED_MARK, root) : NULL;
+  /* Once per login session (XDG_RUNTIME_DIR), else per state root. */
+  const char *xdg = getenv("XDG_RUNTIME_DIR");
+  cleanup_free char *mark = xdg && xdg[0] == '/' ? xasprintf("%s/kist" WARNED_MARK, xdg)
+                            : root               ? xasprintf("%s/" WARNED_MARK, root)
+                                                 : NULL;
   int fd = mark ? open(mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
   if (fd < 0 && mark && errno == EEXIST) {
     kist_debug("cgroup: container %s runs without a cgroup (rootless, nothing delegated: %s)", id,
@@ -180,7 +184,7 @@ void kist_rootless_warn_no_cgroup(const char *root, const char *id, const char *
     close(fd);
   kist_warn("container %s runs without a cgroup of its own: kist runs as uid %u and no cgroup "
             "is delegated to it (%s); pause, resume, update and events --stats are "
-            "unavailable, ps and kill --all follow the process tree (said once per state root)",
+            "unavailable, ps and kill --all follow the process tree (said once per session)",
             id, (unsigned)geteuid(), example_error ? example_error : "not writable");
 }
 

@@ -24,7 +24,8 @@ int kist_rootless_check(const oci_config *cfg, const struct kist_ns_plan *plan,
 
 /* The warning printed when rootless kist first runs a container without a
  * cgroup (none of the hierarchies is writable by the caller): once per
- * state root (ROOT/.warned-no-cgroup remembers it), a debug line after. */
+ * login session ($XDG_RUNTIME_DIR/kist.warned-no-cgroup remembers it; without
+ * XDG_RUNTIME_DIR, ROOT/.warned-no-cgroup), a debug line after. */
 void kist_rootless_warn_no_cgroup(const char *root, const char *id, const char *example_error);
 
 /* The error for a hierarchy the config puts limits in but the caller cannot
