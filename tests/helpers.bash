@@ -75,6 +75,28 @@ rootless_skip_listed() {
   fi
 }
 
+# The rootless lane's config: `kist spec --rootless` plus a network namespace
+# (only lo) and, when the user has /etc/subuid and /etc/subgid ranges,
+# container ids 1-65536 mapped onto them (through newuidmap/newgidmap), so
+# that tests running as uid 1000 or with extra groups still work.
+rootless_config() {
+  local u g
+  u=$(subid_range /etc/subuid)
+  g=$(subid_range /etc/subgid)
+  set_config '.linux.namespaces += [{type: "network"}]'
+  if [ -n "$u" ] && [ -n "$g" ]; then
+    set_config '.linux.uidMappings += [{containerID: 1, hostID: $u[0], size: $u[1]}]
+      | .linux.gidMappings += [{containerID: 1, hostID: $g[0], size: $g[1]}]' \
+      --argjson u "$u" --argjson g "$g"
+  fi
+}
+
+# subid_range FILE: this user's first range in FILE as [start, size<=65536].
+subid_range() {
+  awk -F: -v u="$(id -un)" -v n="$(id -u)" '($1 == u || $1 == n) && NF >= 3 && $3 > 0 {
+    print "[" $2 "," ($3 > 65536 ? 65536 : $3) "]"; exit }' "$1" 2>/dev/null
+}
+
 # The busybox rootfs, built once per bats run (flock: bats --jobs is safe).
 rootfs_cache() {
   [ -e "$ROOTFS_CACHE/.kist-rootfs-complete" ] && return 0
@@ -149,6 +171,7 @@ setup_bundle() {
   copy_rootfs "$BUNDLE/rootfs"
   if rootless_mode; then
     "$KIST" spec --rootless --bundle "$BUNDLE"
+    rootless_config
   elif ! "$KIST" spec --bundle "$BUNDLE" 2>/dev/null || [ ! -s "$BUNDLE/config.json" ]; then
     spec_template >"$BUNDLE/config.json"
   fi

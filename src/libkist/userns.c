@@ -222,6 +222,7 @@ static int run_helper(const struct map_kind *k, pid_t pid, oci_id_mapping **m, s
   }
   int ret = -1;
   int pipefd[2] = {-1, -1};
+  char *args = NULL; /* before any goto: freed at out */
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -261,7 +262,7 @@ static int run_helper(const struct map_kind *k, pid_t pid, oci_id_mapping **m, s
   }
   /* One line: the helper's first line, trailing newline gone. */
   out[strcspn(out, "\n")] = '\0';
-  cleanup_free char *args = format_map(m, n);
+  args = format_map(m, n);
   for (char *p = args; *p; p++)
     if (*p == '\n')
       *p = p[1] ? ',' : '\0';
@@ -274,6 +275,7 @@ out:
     close(pipefd[1]);
   posix_spawn_file_actions_destroy(&fa);
   strv_free(argv);
+  free(args);
   return ret;
 }
 

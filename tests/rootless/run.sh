@@ -51,6 +51,12 @@ else
     tests/process.bats tests/kill-delete.bats tests/state.bats tests/isolation.bats)
 fi
 
+# A root test that chmods the host's /dev/null (seen once) breaks every
+# unprivileged shell: say so rather than fail obscurely.
+if [ "$(stat -c %a /dev/null)" != 666 ]; then
+  die "the host's /dev/null is mode $(stat -c %a /dev/null), not 666: something run as root changed it (chmod 666 /dev/null restores it)"
+fi
+
 # ---- the user ----------------------------------------------------------------
 if ! id "$user" >/dev/null 2>&1; then
   useradd -m -s /bin/bash "$user" || die "useradd $user failed"
