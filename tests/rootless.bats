@@ -110,6 +110,7 @@ $(id -g) $(id -g)"
     '.process.rlimits = [{type: "RLIMIT_NOFILE", hard: 2147483647, soft: 1024}]|lower it in config.json'
     '.process.ioPriority = {class: "IOPRIO_CLASS_RT", priority: 0}|use IOPRIO_CLASS_BE'
     '.process.oomScoreAdj = -1000|CAP_SYS_RESOURCE'
+    'del(.linux.namespaces[] | select(.type == "pid"))|add {"type": "pid"} to linux.namespaces'
   )
   local c filter want
   for c in "${cases[@]}"; do

@@ -132,6 +132,13 @@ int kist_rootless_check(const oci_config *cfg, const struct kist_ns_plan *plan, 
     return -1;
   for (size_t i = 0; i < cfg->mounts_len; i++) {
     const oci_mount *m = cfg->mounts[i];
+    if (m->type && strcmp(m->type, "proc") == 0 && !has_bind_option(m) &&
+        !(plan->new_flags & CLONE_NEWPID) && plan->join_fd[KIST_NS_PID] < 0)
+      return kist_fail(err, 0,
+                       "mounts[%zu] (%s): proc can only be mounted by the owner of the pid "
+                       "namespace, and without a pid namespace of its own the container has "
+                       "root's: add {\"type\": \"pid\"} to linux.namespaces (kist runs as uid %u)",
+                       i, m->destination, uid);
     if (m->type == NULL || has_bind_option(m) || userns_mountable(m->type))
       continue;
     return kist_fail(err, 0,
