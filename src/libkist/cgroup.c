@@ -484,7 +484,7 @@ static int own_cgroup(const struct kist_cg_hier *h, char **out, kist_error_t *er
 
 static bool rootless(const struct kist_context *ctx)
 {
-  return ctx && (ctx->rootless == 1 || (ctx->rootless < 0 && geteuid() != 0));
+  return ctx && (ctx->rootless == 1 || (ctx->rootless < 0 && !kist_privileged()));
 }
 
 int kist_cgroup_validate(const struct kist_context *ctx, const char *id, const oci_config *cfg,

@@ -21,9 +21,34 @@
 #include "userns.h"
 #include "util.h"
 
+/* The initial user namespace maps every id onto itself. */
+static bool in_init_userns(void)
+{
+  static int cached = -1;
+  if (cached < 0) {
+    cleanup_fclose FILE *f = fopen("/proc/self/uid_map", "re");
+    unsigned long a, b, c;
+    cached = f == NULL ||
+             (fscanf(f, "%lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 && c == 4294967295UL);
+  }
+  return cached;
+}
+
+/* "uid 1000", or "root of a user namespace" (Podman rootless). */
+static const char *who(void)
+{
+  static char buf[48];
+  if (geteuid() == 0)
+    return "root of a user namespace";
+  snprintf(buf, sizeof buf, "uid %u", (unsigned)geteuid());
+  return buf;
+}
+
 bool kist_privileged(void)
 {
-  return geteuid() == 0;
+  /* Root in a user namespace (Podman rootless calls kist there) may make
+   * namespaces and write id maps, but not cgroups or device nodes. */
+  return geteuid() == 0 && in_init_userns();
 }
 
 /* Appends " (HINT)" to the message of *err. */
@@ -121,7 +146,9 @@ int kist_rootless_check(const oci_config *cfg, const struct kist_ns_plan *plan, 
   if (kist_privileged())
     return 0;
   unsigned uid = (unsigned)geteuid();
-  if (!(plan->new_flags & CLONE_NEWUSER) && plan->join_fd[KIST_NS_USER] < 0)
+  /* Root of a user namespace has CAP_SYS_ADMIN and CAP_SETUID there: it
+   * needs neither a new user namespace nor newuidmap. */
+  if (uid != 0 && !(plan->new_flags & CLONE_NEWUSER) && plan->join_fd[KIST_NS_USER] < 0)
     return kist_fail(err, 0,
                      "linux.namespaces: kist runs as uid %u (not root) and the config has no user "
                      "namespace: without one nothing can be isolated; add {\"type\": \"user\"} "
@@ -137,8 +164,8 @@ int kist_rootless_check(const oci_config *cfg, const struct kist_ns_plan *plan, 
       return kist_fail(err, 0,
                        "mounts[%zu] (%s): proc can only be mounted by the owner of the pid "
                        "namespace, and without a pid namespace of its own the container has "
-                       "root's: add {\"type\": \"pid\"} to linux.namespaces (kist runs as uid %u)",
-                       i, m->destination, uid);
+                       "root's: add {\"type\": \"pid\"} to linux.namespaces (kist runs as %s)",
+                       i, m->destination, who());
     if (m->type == NULL || has_bind_option(m) || userns_mountable(m->type))
       continue;
     return kist_fail(err, 0,
@@ -158,15 +185,15 @@ int kist_rootless_check(const oci_config *cfg, const struct kist_ns_plan *plan, 
     if (p->oom_score_adj < cur)
       return kist_fail(err, 0,
                        "process.oomScoreAdj: %lld is below kist's own %d, and lowering it needs "
-                       "CAP_SYS_RESOURCE on the host (kist runs as uid %u): use %d or more",
-                       (long long)p->oom_score_adj, cur, uid, cur);
+                       "CAP_SYS_RESOURCE on the host (kist runs as %s): use %d or more",
+                       (long long)p->oom_score_adj, cur, who(), cur);
   }
   if (p && p->io_priority && p->io_priority->class &&
       strcmp(p->io_priority->class, "IOPRIO_CLASS_RT") == 0)
     return kist_fail(err, 0,
                      "process.ioPriority.class: IOPRIO_CLASS_RT needs CAP_SYS_ADMIN on the host "
-                     "(kist runs as uid %u): use IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE",
-                     uid);
+                     "(kist runs as %s): use IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE",
+                     who());
   return 0;
 }
 
@@ -189,10 +216,10 @@ void kist_rootless_warn_no_cgroup(const char *root, const char *id, const char *
   }
   if (fd >= 0)
     close(fd);
-  kist_warn("container %s runs without a cgroup of its own: kist runs as uid %u and no cgroup "
+  kist_warn("container %s runs without a cgroup of its own: kist runs as %s and no cgroup "
             "is delegated to it (%s); pause, resume, update and events --stats are "
             "unavailable, ps and kill --all follow the process tree (said once per session)",
-            id, (unsigned)geteuid(), example_error ? example_error : "not writable");
+            id, who(), example_error ? example_error : "not writable");
 }
 
 int kist_rootless_cgroup_denied(const char *hier, kist_error_t *err)
@@ -201,11 +228,11 @@ int kist_rootless_cgroup_denied(const char *hier, kist_error_t *err)
   if (err)
     kist_error_release(err);
   return kist_fail(err, 0,
-                   "linux.resources: the config sets %s limits, but kist runs as uid %u and "
+                   "linux.resources: the config sets %s limits, but kist runs as %s and "
                    "cannot make a cgroup there (%s): remove the limits (kist spec --rootless has "
                    "none) or run kist in a cgroup delegated to you (cgroup v2, e.g. systemd-run "
                    "--user --scope -p Delegate=yes)",
-                   hier, (unsigned)geteuid(), cause);
+                   hier, who(), cause);
 }
 
 int kist_rootless_no_cgroup(const char *id, const char *op, kist_error_t *err)

@@ -10,7 +10,8 @@
 #include "error.h"
 #include "namespaces.h"
 
-/* euid 0: kist may write any id map, make cgroups, mknod... */
+/* euid 0 in the initial user namespace: kist may make cgroups, mknod,
+ * mount anything... (root in another user namespace is rootless). */
 bool kist_privileged(void);
 
 /* After the state root could not be opened or made: when kist is not root,
