@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "rootless.h"
 #include "util.h"
 
 static const struct kist_command *const commands[] = {
@@ -152,7 +153,7 @@ int main(int argc, char **argv)
   if (ctx.root == NULL) {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     static char *xdg_root;
-    if (geteuid() != 0 && xdg != NULL && xdg[0] != '\0')
+    if (!kist_privileged() && xdg != NULL && xdg[0] != '\0')
       ctx.root = xdg_root = xasprintf("%s/kist", xdg);
     else
       ctx.root = "/run/kist";

@@ -71,15 +71,15 @@ void kist_rootless_root_hint(const char *root, kist_error_t *err)
   const char *xdg = getenv("XDG_RUNTIME_DIR");
   cleanup_free char *hint = NULL;
   if (xdg == NULL || xdg[0] == '\0')
-    hint = xasprintf("kist runs as uid %u and XDG_RUNTIME_DIR is not set, so the default %s is "
+    hint = xasprintf("kist runs as %s and XDG_RUNTIME_DIR is not set, so the default %s is "
                      "root's: set XDG_RUNTIME_DIR (e.g. /run/user/%u) or pass --root DIR, a "
                      "directory you own",
-                     (unsigned)geteuid(), root, (unsigned)geteuid());
+                     who(), root, (unsigned)getuid());
   else
-    hint = xasprintf("kist runs as uid %u: the state root must be writable by you; set "
+    hint = xasprintf("kist runs as %s: the state root must be writable by you; set "
                      "XDG_RUNTIME_DIR to a directory you own (the default is "
                      "$XDG_RUNTIME_DIR/kist) or pass --root DIR",
-                     (unsigned)geteuid());
+                     who());
   add_hint(err, hint);
 }
 

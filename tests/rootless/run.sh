@@ -48,7 +48,8 @@ else
   # Chosen to fit CI (a few minutes): the lifecycle, processes, signals,
   # state and isolation; cgroups, pause and update need a delegated cgroup.
   files=(tests/rootless.bats tests/lifecycle.bats tests/run.bats tests/exec.bats
-    tests/process.bats tests/kill-delete.bats tests/state.bats tests/isolation.bats)
+    tests/process.bats tests/kill-delete.bats tests/state.bats tests/isolation.bats
+    tests/integration/podman-rootless.bats)
 fi
 
 # A root test that chmods the host's /dev/null (seen once) breaks every
