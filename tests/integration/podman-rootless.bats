@@ -40,6 +40,13 @@ teardown_file() {
   # The image's files belong to subordinate ids: remove them from inside
   # Podman's user namespace, then the rest.
   pm unshare rm -rf "$PM_DIR/root" "$PM_DIR/runroot" >/dev/null 2>&1 || true
+  # Podman rootless keeps its user namespace alive with a pause process
+  # (catatonit -P) per tmp dir: end it, by the pid Podman recorded.
+  local f pid
+  for f in "$PM_DIR"/tmp/pause.pid "$XDG_RUNTIME_DIR"/libpod/tmp/pause.pid; do
+    pid=$(cat "$f" 2>/dev/null) || continue
+    [ -n "$pid" ] && [ "$(stat -c %u "/proc/$pid" 2>/dev/null)" = "$(id -u)" ] && kill "$pid" 2>/dev/null
+  done
   rm -rf "$PM_DIR"
 }
 
