@@ -20,8 +20,7 @@ void kist_rootless_root_hint(const char *root, kist_error_t *err);
 
 /* Before anything exists, for an unprivileged caller: new namespaces need a
  * new (or joined) user namespace, and the id maps must be grantable. */
-int kist_rootless_check(const oci_config *cfg, const struct kist_ns_plan *plan,
-                        kist_error_t *err);
+int kist_rootless_check(const oci_config *cfg, const struct kist_ns_plan *plan, kist_error_t *err);
 
 /* The warning printed when rootless kist first runs a container without a
  * cgroup (none of the hierarchies is writable by the caller): once per
