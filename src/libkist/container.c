@@ -306,6 +306,13 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
       return kist_fail(err, 0,
                        "process.terminal is true: --console-socket is required to receive it");
     c->relay_tty = true;
+    /* The caller's size, set before the process starts (as exec does). */
+    oci_config_process_console_size size;
+    if (kist_terminal_size_of(0, &size)) {
+      free_oci_config_process_console_size(c->cfg->process->console_size);
+      c->cfg->process->console_size = xzalloc(sizeof size);
+      *c->cfg->process->console_size = size;
+    }
   }
   if (tty && o->console_socket) {
     c->console_fd = kist_console_socket_connect(o->console_socket, err);

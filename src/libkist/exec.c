@@ -8,7 +8,8 @@
  *                nothing but what it needs open; joins the namespaces (user
  *                first, mount last), takes the init's root and forks G with
  *                CLONE_PARENT, so G is P's child and inside the pid namespace.
- *   process (G)  sets up the terminal, rlimits, label, user, capabilities and
+ *   process (G)  sets up the terminal, rlimits, scheduler, ioPriority,
+ *                personality, label, user, capabilities and
  *                seccomp, and execs. Never visible to the container as
  *                anything it could ptrace or read: it is not dumpable until
  *                execve and holds no host fd.
@@ -44,9 +45,8 @@
 #include "container.h"
 #include "exec.h"
 #include "log.h"
-#include "lsm.h"
+#include "namespaces.h"
 #include "process.h"
-#include "rlimits.h"
 #include "seccomp.h"
 #include "sync.h"
 #include "terminal.h"
@@ -378,6 +378,7 @@ struct exec_child {
   int console_fd;  /* console socket or relay socket, -1 without terminal */
   int preserve_fds;
   struct kist_seccomp *seccomp;
+  const oci_personality *personality; /* the container's linux.personality */
   char **argv, **envp;
 };
 
@@ -395,23 +396,6 @@ static _Noreturn void child_die(kist_error_t *err, int code)
     if ((expr) < 0)                                                                                \
       child_die(&err, 1);                                                                          \
   } while (0)
-
-static bool keeps_cap_sys_admin(const oci_config_process *p)
-{
-  const oci_config_process_capabilities *c = p->capabilities;
-  return c && strv_has(c->effective, c->effective_len, "CAP_SYS_ADMIN");
-}
-
-static void load_seccomp(struct kist_seccomp *sc, int sock)
-{
-  kist_error_t err = NULL;
-  int notify_fd = -1;
-  CTRY(kist_seccomp_load(sc, &notify_fd, &err));
-  if (notify_fd >= 0) {
-    CTRY(kist_sync_send(sock, KIST_SYNC_SECCOMP_FD, 0, NULL, notify_fd, &err));
-    close(notify_fd);
-  }
-}
 
 /* LISTEN_PID names the process that owns LISTEN_FDS: that is G, by the pid
  * it has in its own pid namespace. */
@@ -440,8 +424,8 @@ static _Noreturn void process_main(const struct exec_child *a)
 {
   kist_error_t err = NULL;
   const oci_config_process *p = a->p;
-  umask(p->user && p->user->umask_present ? (mode_t)p->user->umask : 022);
-  CTRY(kist_rlimits_apply(p, &err));
+  umask(022); /* unless process.user.umask says otherwise */
+  CTRY(kist_process_apply_attrs(p, a->personality, &err));
   if (a->console_fd >= 0) {
     CTRY(kist_terminal_setup(p, a->console_fd, &err));
     close(a->console_fd);
@@ -472,31 +456,11 @@ static _Noreturn void process_main(const struct exec_child *a)
       fcntl(3 + i, F_SETFD, fl & ~FD_CLOEXEC);
   }
 
-  CTRY(kist_lsm_set_exec_label(p, &err));
-  /* As the init does: seccomp as late as possible, but before the
-   * capabilities go when the kernel needs CAP_SYS_ADMIN to load it. */
-  bool nnp = p->no_new_privileges_present && p->no_new_privileges;
-  bool early = a->seccomp && !nnp && !keeps_cap_sys_admin(p);
-  if (early)
-    load_seccomp(a->seccomp, a->sync_fd);
-  CTRY(kist_process_become(p, &err));
-  if (a->seccomp && !early)
-    load_seccomp(a->seccomp, a->sync_fd);
+  CTRY(kist_process_finish(p, a->seccomp, a->sync_fd, &err));
   execve(exe, a->argv, a->envp);
   int e = errno;
   kist_fail(&err, e, "exec %s", p->args[0]);
   child_die(&err, e == ENOENT ? 127 : 126);
-}
-
-static int become_ns_root(kist_error_t *err)
-{
-  /* Joined user namespace: we are whatever our host uid maps to. */
-  if (setresgid(0, 0, 0) < 0)
-    return kist_fail(err, errno, "setresgid 0 in the container's user namespace");
-  if (setresuid(0, 0, 0) < 0)
-    return kist_fail(err, errno, "setresuid 0 in the container's user namespace");
-  (void)setgroups(0, NULL); /* refused with setgroups "deny": fine */
-  return 0;
 }
 
 static int write_oom_score_adj(const oci_config_process *p, kist_error_t *err)
@@ -553,7 +517,7 @@ static _Noreturn void helper_main(const struct exec_child *a)
     }
     close(a->ns_fd[i]);
     if (ns_order[i].flag == CLONE_NEWUSER)
-      CTRY(become_ns_root(&err));
+      CTRY(kist_ns_become_root(&err));
   }
   /* The init's root, whatever made it (pivot_root, MS_MOVE + chroot, or
    * chroot alone): setns(mnt) alone gives the namespace's root. */
@@ -1017,8 +981,12 @@ static int check_status(struct exec_run *r, kist_error_t *err)
   const char *id = r->c->st.id;
   switch (r->c->st.status) {
   case KIST_STATUS_RUNNING:
-  case KIST_STATUS_CREATED: /* the init waits for start: its namespaces exist (as runc) */
     return 0;
+  case KIST_STATUS_CREATED:
+    /* The init is still kist's, waiting for start: nothing of the
+     * container runs yet to exec beside. */
+    return kist_fail(
+      err, 0, "cannot exec in container %s: it is created, not running (start it first)", id);
   case KIST_STATUS_PAUSED:
     if (r->o->ignore_paused)
       return 0;
@@ -1079,14 +1047,8 @@ static int exec_prepare(struct exec_run *r, const char *id, kist_error_t *err)
     if (r->console_fd < 0)
       return -1;
   } else if (tty) {
-    /* The relayed terminal gets the caller's size before the process
-     * starts (a resize after execve would race with its first reads). */
-    struct winsize ws;
-    if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
-      r->ep->size = (oci_config_process_console_size){
-        .height = ws.ws_row, .height_present = true, .width = ws.ws_col, .width_present = true};
+    if (kist_terminal_size_of(0, &r->ep->size))
       r->ep->p.console_size = &r->ep->size;
-    }
     int sp[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
       return kist_fail(err, errno, "socketpair");
@@ -1108,6 +1070,7 @@ static int exec_start(struct exec_run *r, int *exit_code, kist_error_t *err)
     .console_fd = r->console_fd,
     .preserve_fds = r->preserve,
     .seccomp = r->seccomp,
+    .personality = r->cfg->linux ? r->cfg->linux->personality : NULL,
     .argv = r->argv,
     .envp = r->envp,
   };

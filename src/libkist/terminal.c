@@ -146,3 +146,13 @@ void kist_terminal_resize(int fd, int master)
   if (ioctl(fd, TIOCGWINSZ, &ws) == 0)
     ioctl(master, TIOCSWINSZ, &ws);
 }
+
+bool kist_terminal_size_of(int fd, oci_config_process_console_size *size)
+{
+  struct winsize ws;
+  if (ioctl(fd, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0 || ws.ws_col == 0)
+    return false;
+  *size = (oci_config_process_console_size){
+    .height = ws.ws_row, .height_present = true, .width = ws.ws_col, .width_present = true};
+  return true;
+}

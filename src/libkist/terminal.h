@@ -4,6 +4,7 @@
 #ifndef KIST_TERMINAL_H
 #define KIST_TERMINAL_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include <termios.h>
 
@@ -30,5 +31,10 @@ void kist_terminal_restore(int fd, const struct termios *saved);
 ssize_t kist_terminal_copy(int from, int to);
 /* Copies the size of the terminal on fd to master. */
 void kist_terminal_resize(int fd, int master);
+/* The size of the terminal on fd as a process.consoleSize, for a relayed
+ * terminal that must have the caller's size before the process starts (a
+ * resize after execve races with its first reads). False when fd is not a
+ * terminal or has no size. */
+bool kist_terminal_size_of(int fd, oci_config_process_console_size *size);
 
 #endif
