@@ -33,8 +33,10 @@
 #include "masks.h"
 #include "mounts.h"
 #include "namespaces.h"
+#include "pidfile.h"
 #include "process.h"
 #include "seccomp.h"
+#include "signals.h"
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
@@ -149,8 +151,7 @@ struct creation {
   struct kist_ns_plan ns;
   struct kist_seccomp *seccomp;
   int console_fd;
-  int pidfile_dirfd;
-  char *pidfile_base;
+  struct kist_pid_file pidfile;
   int rootfd, dirfd;
   struct kist_cgroup *cg;
   int sync_fd;
@@ -168,7 +169,8 @@ static void creation_init(struct creation *c, const struct kist_context *ctx, co
   c->ctx = ctx;
   c->id = id;
   c->o = o;
-  c->console_fd = c->pidfile_dirfd = c->rootfd = c->dirfd = c->sync_fd = c->pidfd = -1;
+  c->console_fd = c->rootfd = c->dirfd = c->sync_fd = c->pidfd = -1;
+  c->pidfile = (struct kist_pid_file)KIST_PID_FILE_INIT;
   for (int k = 0; k < KIST_NS_COUNT; k++)
     c->ns.join_fd[k] = -1;
 }
@@ -181,13 +183,13 @@ static void creation_free(struct creation *c)
   free(c->rootfs);
   free(c->dir);
   free(c->config_raw);
-  free(c->pidfile_base);
+  kist_pid_file_close(&c->pidfile);
   kist_ns_plan_release(&c->ns);
   if (c->seccomp)
     kist_seccomp_free(c->seccomp);
   if (c->cg)
     kist_cgroup_free(c->cg);
-  int fds[] = {c->console_fd, c->pidfile_dirfd, c->rootfd, c->dirfd, c->sync_fd, c->pidfd};
+  int fds[] = {c->console_fd, c->rootfd, c->dirfd, c->sync_fd, c->pidfd};
   for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
     if (fds[i] >= 0)
       close(fds[i]);
@@ -319,23 +321,8 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
     if (c->console_fd < 0)
       return -1;
   }
-  if (o->pid_file) {
-    cleanup_free char *d = xstrdup(o->pid_file);
-    char *slash = strrchr(d, '/');
-    const char *dir = ".";
-    if (slash) {
-      *slash = '\0';
-      dir = d[0] ? d : "/";
-      c->pidfile_base = xstrdup(slash + 1);
-    } else {
-      c->pidfile_base = xstrdup(o->pid_file);
-    }
-    c->pidfile_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (c->pidfile_dirfd < 0)
-      return kist_fail(err, errno, "--pid-file %s: directory %s", o->pid_file, dir);
-    if (c->pidfile_base[0] == '\0')
-      return kist_fail(err, 0, "--pid-file %s: names a directory", o->pid_file);
-  }
+  if (kist_pid_file_open(o->pid_file, &c->pidfile, err) < 0)
+    return -1;
   return 0;
 }
 
@@ -353,17 +340,6 @@ static int clone_init(struct creation *c, int flags, int cgfd)
     pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
   }
   return (int)pid;
-}
-
-static int write_pid_file(struct creation *c, kist_error_t *err)
-{
-  if (c->pidfile_dirfd < 0)
-    return 0;
-  char buf[16];
-  int n = snprintf(buf, sizeof buf, "%d", (int)c->pid);
-  if (write_file_atomic_at(c->pidfile_dirfd, c->pidfile_base, buf, (size_t)n, 0644, err) < 0)
-    return -1;
-  return 0;
 }
 
 static void fill_state(struct creation *c, enum kist_status status)
@@ -558,7 +534,8 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
     kist_fail(err, errno, "read the start time of the init (pid %d)", (int)c->pid);
     goto fail;
   }
-  if (kist_state_save(c->dirfd, &c->st, err) < 0 || write_pid_file(c, err) < 0)
+  if (kist_state_save(c->dirfd, &c->st, err) < 0 ||
+      kist_pid_file_write(&c->pidfile, c->pid, err) < 0)
     goto fail;
   if (kist_sync_send(c->sync_fd, KIST_SYNC_DONE, start_now, NULL, -1, err) < 0)
     goto fail;
@@ -979,24 +956,6 @@ void kist_container_list_free(struct kist_state *states, size_t n)
 
 /* ---- run ---- */
 
-/* Signals `run` forwards to the container; faults stay ours. */
-static void forward_set(sigset_t *set)
-{
-  sigfillset(set);
-  static const int keep[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
-  for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-    sigdelset(set, keep[i]);
-}
-
-static int exit_code_of(int status)
-{
-  if (WIFEXITED(status))
-    return WEXITSTATUS(status);
-  if (WIFSIGNALED(status))
-    return 128 + WTERMSIG(status);
-  return 1;
-}
-
 struct foreground {
   int sigfd;
   int master; /* relayed terminal or -1 */
@@ -1040,7 +999,7 @@ static int wait_foreground(struct creation *c, struct foreground *fg, kist_error
           pid_t r;
           while ((r = waitpid(-1, &status, WNOHANG)) > 0)
             if (r == c->pid)
-              return exit_code_of(status);
+              return kist_wait_exit_code(status);
         } else {
           /* With a relayed terminal the resize itself signals the
            * container's foreground process group. */
@@ -1063,7 +1022,7 @@ static int wait_foreground(struct creation *c, struct foreground *fg, kist_error
       while ((r = waitpid(c->pid, &status, 0)) < 0 && errno == EINTR)
         ;
       if (r == c->pid)
-        return exit_code_of(status);
+        return kist_wait_exit_code(status);
       return 0;
     }
   }
@@ -1116,7 +1075,7 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
   }
   if (foreground) {
     /* Blocked before clone so no signal slips between; the init unblocks. */
-    forward_set(&fwd);
+    kist_signal_forward_set(&fwd);
     sigprocmask(SIG_BLOCK, &fwd, &old);
     blocked = true;
     fg.sigfd = signalfd(-1, &fwd, SFD_CLOEXEC);

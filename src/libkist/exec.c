@@ -46,8 +46,10 @@
 #include "exec.h"
 #include "log.h"
 #include "namespaces.h"
+#include "pidfile.h"
 #include "process.h"
 #include "seccomp.h"
+#include "signals.h"
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
@@ -562,8 +564,7 @@ struct exec_run {
   size_t cg_n;
   const struct kist_cgroup *cg; /* without --cgroup: the container's, entered whole */
   int clone_cg_fd;              /* v2 CLONE_INTO_CGROUP target or -1 (not owned) */
-  int pidfile_dirfd;
-  char *pidfile_base;
+  struct kist_pid_file pidfile;
   int sync[2];
   pid_t helper, pid;
   int pidfd;
@@ -576,7 +577,8 @@ static void run_init(struct exec_run *r)
 {
   memset(r, 0, sizeof *r);
   r->pidfd_init = r->root_fd = r->console_fd = r->relay_fd = -1;
-  r->pidfile_dirfd = r->pidfd = r->clone_cg_fd = -1;
+  r->pidfd = r->clone_cg_fd = -1;
+  r->pidfile = (struct kist_pid_file)KIST_PID_FILE_INIT;
   r->sync[0] = r->sync[1] = -1;
   for (int i = 0; i < NS_N; i++)
     r->ns_fd[i] = -1;
@@ -595,7 +597,7 @@ static void run_free(struct exec_run *r)
   closep(&r->root_fd);
   closep(&r->console_fd);
   closep(&r->relay_fd);
-  closep(&r->pidfile_dirfd);
+  kist_pid_file_close(&r->pidfile);
   closep(&r->pidfd);
   closep(&r->sync[0]);
   closep(&r->sync[1]);
@@ -605,7 +607,6 @@ static void run_free(struct exec_run *r)
     closep(&r->cg_fd[i]);
     free(r->cg_path[i]);
   }
-  free(r->pidfile_base);
   free(r->argv);
   free(r->envp);
   free(r->listen_env);
@@ -797,29 +798,6 @@ static int enter_cgroup(struct exec_run *r, kist_error_t *err)
   return 0;
 }
 
-static int prepare_pid_file(struct exec_run *r, kist_error_t *err)
-{
-  const char *pf = r->o->pid_file;
-  if (pf == NULL)
-    return 0;
-  cleanup_free char *d = xstrdup(pf);
-  char *slash = strrchr(d, '/');
-  const char *dir = ".";
-  if (slash) {
-    *slash = '\0';
-    dir = d[0] ? d : "/";
-    r->pidfile_base = xstrdup(slash + 1);
-  } else {
-    r->pidfile_base = xstrdup(pf);
-  }
-  if (r->pidfile_base[0] == '\0')
-    return kist_fail(err, EISDIR, "--pid-file %s: names a directory", pf);
-  r->pidfile_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (r->pidfile_dirfd < 0)
-    return kist_fail(err, errno, "--pid-file %s: directory %s", pf, dir);
-  return 0;
-}
-
 static int spawn_helper(struct exec_run *r)
 {
   int cgfd = r->clone_cg_fd;
@@ -900,25 +878,6 @@ static int await_process(struct exec_run *r, int *exit_code, kist_error_t *err)
   return ret;
 }
 
-static int exit_code_of(int status)
-{
-  if (WIFEXITED(status))
-    return WEXITSTATUS(status);
-  if (WIFSIGNALED(status))
-    return 128 + WTERMSIG(status);
-  return 255;
-}
-
-/* Everything kist forwards: all but faults and what stops or kills kist
- * itself; SIGCHLD and SIGPIPE are blocked only so they do not interrupt. */
-static void forward_set(sigset_t *set)
-{
-  sigfillset(set);
-  static const int keep[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
-  for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-    sigdelset(set, keep[i]);
-}
-
 struct relay {
   int master; /* -1 without a relayed terminal */
   bool stdin_open;
@@ -970,7 +929,7 @@ static int wait_process(struct exec_run *r, int sigfd, struct relay *t, int *exi
         ;
       if (w < 0)
         return kist_fail(err, errno, "wait for process %d", (int)r->pid);
-      *exit_status = exit_code_of(status);
+      *exit_status = kist_wait_exit_code(status);
       return 0;
     }
   }
@@ -1038,7 +997,7 @@ static int exec_prepare(struct exec_run *r, const char *id, kist_error_t *err)
   kist_seccomp_set_cache_dir(r->ctx->root);
   if (kist_seccomp_prepare(r->cfg, &r->seccomp, err) < 0)
     return -1;
-  if (prepare_cgroup(r, err) < 0 || prepare_pid_file(r, err) < 0)
+  if (prepare_cgroup(r, err) < 0 || kist_pid_file_open(r->o->pid_file, &r->pidfile, err) < 0)
     return -1;
   if (open_container(r, err) < 0)
     return -1;
@@ -1129,7 +1088,7 @@ int kist_container_exec(const struct kist_context *ctx, const char *id,
     goto out;
   if (!o->detach) {
     /* Blocked before clone: nothing sent meanwhile is lost (C unblocks). */
-    forward_set(&fwd);
+    kist_signal_forward_set(&fwd);
     sigprocmask(SIG_BLOCK, &fwd, &old);
     blocked = true;
     sigfd = signalfd(-1, &fwd, SFD_CLOEXEC);
@@ -1152,12 +1111,8 @@ int kist_container_exec(const struct kist_context *ctx, const char *id,
   if (r.relay_fd >= 0 && kist_terminal_recv_master(r.relay_fd, &t.master, err) < 0)
     goto kill_out;
   closep(&r.relay_fd);
-  if (r.pidfile_dirfd >= 0) {
-    char buf[16];
-    int n = snprintf(buf, sizeof buf, "%d", (int)r.pid);
-    if (write_file_atomic_at(r.pidfile_dirfd, r.pidfile_base, buf, (size_t)n, 0644, err) < 0)
-      goto kill_out;
-  }
+  if (kist_pid_file_write(&r.pidfile, r.pid, err) < 0)
+    goto kill_out;
   kist_container_close(r.c);
   r.c = NULL;
   if (o->detach) {
