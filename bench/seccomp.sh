@@ -152,6 +152,9 @@ measure() {
     if hyperfine -N --style none -w "$warm" -r "$RUNS" --export-json "$WORK/h.json" \
       "${args[@]}" >"$WORK/h.out" 2>&1; then
       jq -r '.results[] | .command as $c | .times[] | "\($c) \(.)"' "$WORK/h.json" >>"$RAW/$scen"
+      # CPU (user + system of the command and the children it waited for):
+      # steadier than wall time on a busy machine. One mean per round.
+      jq -r '.results[] | "\(.command) \(.user + .system)"' "$WORK/h.json" >>"$RAW/$scen.cpu"
     else
       say "bench/seccomp: $scen round $r failed: $(grep -m1 -i -E 'error|fail' "$WORK/h.out" || tail -n1 "$WORK/h.out")"
     fi
@@ -220,24 +223,27 @@ exec_scenario exec-spec live
 exec_scenario exec-podman podman-live
 
 # ---- report --------------------------------------------------------------------------
-c=$(median_ms run-podman kist-cold)
-w=$(median_ms run-podman kist-warm)
-cr=$(median_ms run-podman crun)
-rc=$(median_ms run-podman runc)
-echo
-echo "run /bin/true, podman-like config: median ms (ratio kist/crun, kist/runc)"
-printf '  %-10s %8s\n' kist-cold "${c:--}" kist-warm "${w:--}" crun "${cr:--}" runc "${rc:--}"
-echo "  kist cold/crun $(ratio "$c" "$cr")  cold/runc $(ratio "$c" "$rc")"
-echo "  kist warm/crun $(ratio "$w" "$cr")  warm/runc $(ratio "$w" "$rc")"
-echo "  kist warm/cold $(ratio "$w" "$c")  (cold: ${cold_check:-?}; warm: ${warm_check:-?})"
-for scen in exec-spec exec-podman; do
-  k=$(median_ms "$scen" kist)
-  cr=$(median_ms "$scen" crun)
-  rc=$(median_ms "$scen" runc)
+report() { # SCENARIO TITLE: medians of wall and CPU ms, ratios to crun and runc
+  local scen=$1 l
+  local -a labels
+  read -ra labels <<<"$(awk '{ print $1 }' "$RAW/$scen" 2>/dev/null | sort -u | tr '\n' ' ')"
   echo
-  echo "exec ID true ($scen config): median ms"
-  printf '  %-10s %8s\n' kist "${k:--}" crun "${cr:--}" runc "${rc:--}"
-  echo "  kist/crun $(ratio "$k" "$cr")  kist/runc $(ratio "$k" "$rc")"
-done
+  echo "$2: median ms, wall (cpu)"
+  for l in "${labels[@]}"; do
+    printf '  %-10s %8s (%s)\n' "$l" "$(median_ms "$scen" "$l")" "$(median_ms "$scen.cpu" "$l")"
+  done
+  for l in "${labels[@]}"; do
+    case $l in crun | runc) continue ;; esac
+    printf '  %-10s /crun %s (cpu %s)  /runc %s (cpu %s)\n' "$l" \
+      "$(ratio "$(median_ms "$scen" "$l")" "$(median_ms "$scen" crun)")" \
+      "$(ratio "$(median_ms "$scen.cpu" "$l")" "$(median_ms "$scen.cpu" crun)")" \
+      "$(ratio "$(median_ms "$scen" "$l")" "$(median_ms "$scen" runc)")" \
+      "$(ratio "$(median_ms "$scen.cpu" "$l")" "$(median_ms "$scen.cpu" runc)")"
+  done
+}
+report run-podman "run /bin/true, podman-like config"
+echo "  kist warm/cold $(ratio "$(median_ms run-podman kist-warm)" "$(median_ms run-podman kist-cold)") (cpu $(ratio "$(median_ms run-podman.cpu kist-warm)" "$(median_ms run-podman.cpu kist-cold)"))  [cold runs: ${cold_check:-?}; warm runs: ${warm_check:-?}]"
+report exec-spec "exec ID true, kist spec's config"
+report exec-podman "exec ID true, podman-like config"
 [ -n "$OUT" ] && echo && echo "raw samples: $RAW"
 exit 0
