@@ -443,6 +443,13 @@ PY
   [ -n "$cpid" ]
   # It is the kist process of the exec, still before execve, and visible.
   [ "$(cat /proc/$host/comm)" = kist ]
+  # It holds no host file: stdio and its report socket to kist only.
+  local fds f
+  fds=$(ls /proc/$host/fd | sort -n | tr '\n' ' ')
+  [[ "$fds" =~ ^0\ 1\ 2\ [0-9]+\ $ ]] || fail "the helper holds fds $fds"
+  f=${fds#0 1 2 }
+  [[ "$(readlink /proc/$host/fd/${f% })" == socket:* ]] || fail "fd $f is $(readlink /proc/$host/fd/${f% })"
+  [ "$(awk '/^TracerPid:/ {print $2}' /proc/$host/status)" = 0 ]
   run kist exec "$ID" sh -c "grep -E '^(Name|NSpid):' /proc/$cpid/status"
   assert_success
   assert_line --regexp '^Name:[[:space:]]+kist$'
