@@ -958,10 +958,7 @@ void kist_container_list_free(struct kist_state *states, size_t n)
 
 struct foreground {
   int sigfd;
-  int master; /* relayed terminal or -1 */
-  bool stdin_open;
-  struct termios saved;
-  bool raw;
+  struct kist_relay t;
 };
 
 /* Waits for the init, forwarding signals and relaying the terminal. */
@@ -971,24 +968,14 @@ static int wait_foreground(struct creation *c, struct foreground *fg, kist_error
     struct pollfd p[4] = {
       {.fd = fg->sigfd, .events = POLLIN},
       {.fd = c->pidfd, .events = POLLIN},
-      {.fd = fg->master >= 0 && fg->stdin_open ? 0 : -1, .events = POLLIN},
-      {.fd = fg->master, .events = POLLIN},
     };
+    kist_relay_pollfds(&fg->t, p + 2);
     if (poll(p, 4, -1) < 0) {
       if (errno == EINTR)
         continue;
       return kist_fail(err, errno, "poll");
     }
-    if (p[3].revents) {
-      if (kist_terminal_copy(fg->master, 1) <= 0) {
-        close(fg->master); /* hung up; the process may still run */
-        fg->master = -1;
-      }
-    }
-    if (p[2].revents) {
-      if (kist_terminal_copy(0, fg->master) <= 0)
-        fg->stdin_open = false;
-    }
+    kist_relay_io(&fg->t, p + 2);
     if (p[0].revents) {
       struct signalfd_siginfo si;
       if (read(fg->sigfd, &si, sizeof si) == sizeof si) {
@@ -1003,20 +990,14 @@ static int wait_foreground(struct creation *c, struct foreground *fg, kist_error
         } else {
           /* With a relayed terminal the resize itself signals the
            * container's foreground process group. */
-          if (sig == SIGWINCH && fg->master >= 0)
-            kist_terminal_resize(0, fg->master);
-          else
+          if (!(sig == SIGWINCH && kist_relay_winch(&fg->t)))
             signal_pid(c->pidfd, c->pid, sig);
         }
       }
     }
     if (p[1].revents) {
       /* What the process wrote last is still in the pty: flush it out. */
-      if (fg->master >= 0) {
-        fcntl(fg->master, F_SETFL, fcntl(fg->master, F_GETFL) | O_NONBLOCK);
-        while (kist_terminal_copy(fg->master, 1) > 0)
-          ;
-      }
+      kist_relay_drain(&fg->t);
       int status;
       pid_t r;
       while ((r = waitpid(c->pid, &status, 0)) < 0 && errno == EINTR)
@@ -1064,7 +1045,7 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
   bool foreground = !o->detach;
   sigset_t fwd, old;
   bool blocked = false;
-  struct foreground fg = {.sigfd = -1, .master = -1, .stdin_open = true};
+  struct foreground fg = {.sigfd = -1, .t = KIST_RELAY_INIT};
   int relay[2] = {-1, -1};
   int ret = -1;
   if (creation_prepare(&c, foreground, err) < 0)
@@ -1094,7 +1075,7 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
       *exit_status = code;
     goto out;
   }
-  if (c.relay_tty && kist_terminal_recv_master(relay[0], &fg.master, err) < 0)
+  if (c.relay_tty && kist_terminal_recv_master(relay[0], &fg.t.master, err) < 0)
     goto fail_started;
   struct exec_wait w = {.cfg_for = creation_cfg, .opaque = &c, .st = &c.st};
   code = 0;
@@ -1117,13 +1098,9 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
     ret = 0;
     goto out;
   }
-  if (fg.master >= 0) {
-    fg.raw = kist_terminal_make_raw(0, &fg.saved) == 0;
-    kist_terminal_resize(0, fg.master);
-  }
+  kist_relay_begin(&fg.t);
   int status = wait_foreground(&c, &fg, err);
-  if (fg.raw)
-    kist_terminal_restore(0, &fg.saved);
+  kist_relay_restore(&fg.t);
   if (status < 0)
     goto fail_started;
   c.pid = 0; /* reaped */
@@ -1140,8 +1117,7 @@ out:
     close(fg.sigfd);
   if (blocked)
     sigprocmask(SIG_SETMASK, &old, NULL);
-  if (fg.master >= 0)
-    close(fg.master);
+  kist_relay_end(&fg.t);
   if (relay[0] >= 0)
     close(relay[0]);
   creation_free(&c);

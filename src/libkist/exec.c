@@ -36,7 +36,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
@@ -878,51 +877,34 @@ static int await_process(struct exec_run *r, int *exit_code, kist_error_t *err)
   return ret;
 }
 
-struct relay {
-  int master; /* -1 without a relayed terminal */
-  bool stdin_open;
-};
-
 /* Foreground: waits for G, forwarding signals and relaying the terminal. */
-static int wait_process(struct exec_run *r, int sigfd, struct relay *t, int *exit_status,
+static int wait_process(struct exec_run *r, int sigfd, struct kist_relay *t, int *exit_status,
                         kist_error_t *err)
 {
   for (;;) {
     struct pollfd pf[4] = {
       {.fd = sigfd, .events = POLLIN},
       {.fd = r->pidfd, .events = POLLIN},
-      {.fd = t->master >= 0 && t->stdin_open ? 0 : -1, .events = POLLIN},
-      {.fd = t->master, .events = POLLIN},
     };
+    kist_relay_pollfds(t, pf + 2);
     if (poll(pf, 4, -1) < 0) {
       if (errno == EINTR)
         continue;
       return kist_fail(err, errno, "poll");
     }
-    if (pf[3].revents && kist_terminal_copy(t->master, 1) <= 0) {
-      /* All slave ends closed: the process may still run without one. */
-      close(t->master);
-      t->master = -1;
-    }
-    if (pf[2].revents && kist_terminal_copy(0, t->master) <= 0)
-      t->stdin_open = false;
+    kist_relay_io(t, pf + 2);
     if (pf[0].revents) {
       struct signalfd_siginfo si;
       if (read(sigfd, &si, sizeof si) == sizeof si) {
         int sig = (int)si.ssi_signo;
-        if (sig == SIGWINCH && t->master >= 0)
-          kist_terminal_resize(0, t->master); /* the kernel signals the process group */
-        else if (sig != SIGCHLD && sig != SIGPIPE)
+        /* A relayed resize signals the process group by itself. */
+        bool resized = sig == SIGWINCH && kist_relay_winch(t);
+        if (!resized && sig != SIGCHLD && sig != SIGPIPE)
           syscall(SYS_pidfd_send_signal, r->pidfd, sig, NULL, 0);
       }
     }
     if (pf[1].revents) {
-      if (t->master >= 0) {
-        /* What the process wrote last may still be in the pty. */
-        fcntl(t->master, F_SETFL, fcntl(t->master, F_GETFL) | O_NONBLOCK);
-        while (kist_terminal_copy(t->master, 1) > 0)
-          ;
-      }
+      kist_relay_drain(t);
       int status;
       pid_t w;
       while ((w = waitpid(r->pid, &status, 0)) < 0 && errno == EINTR)
@@ -1080,9 +1062,8 @@ int kist_container_exec(const struct kist_context *ctx, const char *id,
   *exit_status = 255;
   int ret = -1, sigfd = -1;
   sigset_t fwd, old;
-  bool blocked = false, raw = false;
-  struct termios saved;
-  struct relay t = {.master = -1, .stdin_open = true};
+  bool blocked = false;
+  struct kist_relay t = KIST_RELAY_INIT;
 
   if (exec_prepare(&r, id, err) < 0)
     goto out;
@@ -1120,10 +1101,7 @@ int kist_container_exec(const struct kist_context *ctx, const char *id,
     ret = 0;
     goto out;
   }
-  if (t.master >= 0) {
-    raw = kist_terminal_make_raw(0, &saved) == 0;
-    kist_terminal_resize(0, t.master);
-  }
+  kist_relay_begin(&t);
   ret = wait_process(&r, sigfd, &t, exit_status, err);
   if (ret < 0)
     goto kill_out;
@@ -1136,10 +1114,7 @@ kill_out:
   }
   ret = -1;
 out:
-  if (raw)
-    kist_terminal_restore(0, &saved);
-  if (t.master >= 0)
-    close(t.master);
+  kist_relay_end(&t);
   if (sigfd >= 0)
     close(sigfd);
   if (blocked)
