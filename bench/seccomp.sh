@@ -166,6 +166,10 @@ median_ms() { # SCENARIO LABEL
   awk -v l="$2" '$1 == l { print $2 * 1000 }' "$RAW/$1" | sort -g |
     awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+min_ms() { # SCENARIO LABEL
+  [ -f "$RAW/$1" ] || return 0
+  awk -v l="$2" '$1 == l { print $2 * 1000 }' "$RAW/$1" | sort -g | head -1 | awk '{ printf "%.2f", $1 }'
+}
 ratio() {
   awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'
 }
@@ -228,17 +232,20 @@ report() { # SCENARIO TITLE: medians of wall and CPU ms, ratios to crun and runc
   local -a labels
   read -ra labels <<<"$(awk '{ print $1 }' "$RAW/$scen" 2>/dev/null | sort -u | tr '\n' ' ')"
   echo
-  echo "$2: median ms, wall (cpu)"
+  echo "$2: ms, wall median / wall min / cpu median"
   for l in "${labels[@]}"; do
-    printf '  %-10s %8s (%s)\n' "$l" "$(median_ms "$scen" "$l")" "$(median_ms "$scen.cpu" "$l")"
+    printf '  %-10s %8s %8s %8s\n' "$l" "$(median_ms "$scen" "$l")" "$(min_ms "$scen" "$l")" \
+      "$(median_ms "$scen.cpu" "$l")"
   done
+  local o
   for l in "${labels[@]}"; do
     case $l in crun | runc) continue ;; esac
-    printf '  %-10s /crun %s (cpu %s)  /runc %s (cpu %s)\n' "$l" \
-      "$(ratio "$(median_ms "$scen" "$l")" "$(median_ms "$scen" crun)")" \
-      "$(ratio "$(median_ms "$scen.cpu" "$l")" "$(median_ms "$scen.cpu" crun)")" \
-      "$(ratio "$(median_ms "$scen" "$l")" "$(median_ms "$scen" runc)")" \
-      "$(ratio "$(median_ms "$scen.cpu" "$l")" "$(median_ms "$scen.cpu" runc)")"
+    for o in crun runc; do
+      printf '  %-10s /%s  median %s  min %s  cpu %s\n' "$l" "$o" \
+        "$(ratio "$(median_ms "$scen" "$l")" "$(median_ms "$scen" $o)")" \
+        "$(ratio "$(min_ms "$scen" "$l")" "$(min_ms "$scen" $o)")" \
+        "$(ratio "$(median_ms "$scen.cpu" "$l")" "$(median_ms "$scen.cpu" $o)")"
+    done
   done
 }
 report run-podman "run /bin/true, podman-like config"
