@@ -123,6 +123,51 @@ int kist_exec_process_parse(const char *data, size_t len, const char *source, oc
   return 0;
 }
 
+/* A process object is small: more is not one (and would exhaust memory). */
+#define PROCESS_FILE_MAX (1 << 20)
+
+/* --process FILE: a regular file, or a pipe (--process /dev/stdin). Opened
+ * without blocking (a fifo nobody writes to is empty, not a hang) and read
+ * up to PROCESS_FILE_MAX; a device such as /dev/zero is refused. */
+static int read_process_file(const char *path, char **data, size_t *len, kist_error_t *err)
+{
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0)
+    return kist_fail(err, errno, "--process %s", path);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return kist_fail(err, errno, "--process %s", path);
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+    return kist_fail(err, EINVAL, "--process %s: not a regular file or a pipe", path);
+  if (S_ISFIFO(st.st_mode))
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK); /* a writer may be on its way */
+  char *buf = xmalloc(PROCESS_FILE_MAX + 1);
+  size_t n = 0;
+  for (;;) {
+    ssize_t r = read_retry(fd, buf + n, PROCESS_FILE_MAX + 1 - n);
+    if (r < 0) {
+      free(buf);
+      return kist_fail(err, errno, "--process %s: read", path);
+    }
+    if (r == 0)
+      break;
+    n += (size_t)r;
+    if (n > PROCESS_FILE_MAX) {
+      free(buf);
+      return kist_fail(err, EFBIG, "--process %s: larger than %d bytes", path, PROCESS_FILE_MAX);
+    }
+  }
+  if (n == 0) {
+    free(buf);
+    return kist_fail(err, EINVAL, "--process %s: invalid JSON: empty, expected a process object",
+                     path);
+  }
+  buf[n] = '\0';
+  *data = buf;
+  *len = n;
+  return 0;
+}
+
 /* Field by field: what the file says replaces the container's value. */
 static void overlay_file(oci_config_process *p, const oci_config_process *f)
 {
@@ -270,7 +315,7 @@ int kist_exec_process_build(const oci_config_process *base, const struct kist_ex
   if (o->process_file) {
     cleanup_free char *data = NULL;
     size_t len = 0;
-    if (read_file_at(AT_FDCWD, o->process_file, &data, &len, err) < 0 ||
+    if (read_process_file(o->process_file, &data, &len, err) < 0 ||
         kist_exec_process_parse(data, len, o->process_file, &ep->file, err) < 0) {
       kist_exec_process_free(ep);
       return -1;
