@@ -205,6 +205,19 @@ JSON
   run --separate-stderr kist exec --cwd relative "$ID" true
   [ "$status" -eq 255 ]
   [[ "$stderr" == *"process.cwd"*"absolute"* ]]
+  # A device is refused at once (not read forever); an empty file is no object.
+  run --separate-stderr timeout 10 "$KIST" --root "$KIST_ROOT" exec --process /dev/zero "$ID"
+  [ "$status" -eq 255 ]
+  [[ "$stderr" == *"/dev/zero"*"not a regular file"* ]]
+  : >"$BATS_TEST_TMPDIR/empty.json"
+  run --separate-stderr kist exec --process "$BATS_TEST_TMPDIR/empty.json" "$ID"
+  [ "$status" -eq 255 ]
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  # A pipe is fine: --process /dev/stdin.
+  run bash -c 'echo "{\"args\": [\"echo\", \"piped\"], \"cwd\": \"/\"}" |
+    "$KIST" --root "$2" exec --process /dev/stdin "$1"' _ "$ID" "$KIST_ROOT"
+  assert_success
+  assert_output piped
 }
 
 @test "exec: refuses a created container, a stopped one, and a paused one unless --ignore-paused" {
