@@ -41,50 +41,182 @@ static long probe_persona(unsigned long v)
   return r < 0 ? e : 0;
 }
 
-static long p_getpid(void) { return probe_ret(syscall(SYS_getpid)); }
-static long p_uname(void) { return probe_ret(syscall(SYS_uname, PROBE_BAD)); }
-static long p_mkdir(void) { return probe_ret(syscall(SYS_mkdir, "", 0700)); }
-static long p_mkdirat(void) { return probe_ret(syscall(SYS_mkdirat, -1, "", 0700)); }
-static long p_chroot(void) { return probe_ret(syscall(SYS_chroot, "")); }
-static long p_unshare(void) { return probe_ret(syscall(SYS_unshare, -1L)); }
-static long p_mount(void) { return probe_ret(syscall(SYS_mount, PROBE_BAD, PROBE_BAD, PROBE_BAD, 0UL, NULL)); }
-static long p_umount2(void) { return probe_ret(syscall(SYS_umount2, "", 0)); }
-static long p_pivot_root(void) { return probe_ret(syscall(SYS_pivot_root, "", "")); }
-static long p_keyctl(void) { return probe_ret(syscall(SYS_keyctl, 9999L, 0L, 0L, 0L, 0L)); }
-static long p_add_key(void) { return probe_ret(syscall(SYS_add_key, PROBE_BAD, PROBE_BAD, NULL, 0L, 0L)); }
-static long p_request_key(void) { return probe_ret(syscall(SYS_request_key, PROBE_BAD, PROBE_BAD, NULL, 0L)); }
-static long p_sethostname(void) { return probe_ret(syscall(SYS_sethostname, "x", 100000L)); }
-static long p_setdomainname(void) { return probe_ret(syscall(SYS_setdomainname, "x", 100000L)); }
-static long p_setns(void) { return probe_ret(syscall(SYS_setns, -1, 0)); }
-static long p_bpf(void) { return probe_ret(syscall(SYS_bpf, -1, NULL, 0)); }
-static long p_perf_event_open(void) { return probe_ret(syscall(SYS_perf_event_open, PROBE_BAD, 0, -1, -1, 0UL)); }
-static long p_acct(void) { return probe_ret(syscall(SYS_acct, PROBE_BAD)); }
-static long p_swapon(void) { return probe_ret(syscall(SYS_swapon, PROBE_BAD, 0)); }
-static long p_kexec_load(void) { return probe_ret(syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0xffff0000UL)); }
-static long p_init_module(void) { return probe_ret(syscall(SYS_init_module, PROBE_BAD, 0UL, PROBE_BAD)); }
-static long p_delete_module(void) { return probe_ret(syscall(SYS_delete_module, PROBE_BAD, 0)); }
-static long p_open_by_handle_at(void) { return probe_ret(syscall(SYS_open_by_handle_at, -1, PROBE_BAD, 0)); }
-static long p_userfaultfd(void) { return probe_fd(syscall(SYS_userfaultfd, -1)); }
-static long p_clock_settime(void) { return probe_ret(syscall(SYS_clock_settime, -1, PROBE_BAD)); }
-static long p_settimeofday(void) { return probe_ret(syscall(SYS_settimeofday, PROBE_BAD, NULL)); }
-static long p_reboot(void) { return probe_ret(syscall(SYS_reboot, 0, 0, 0, NULL)); }
-static long p_quotactl(void) { return probe_ret(syscall(SYS_quotactl, 0, PROBE_BAD, 0, NULL)); }
-static long p_fanotify_init(void) { return probe_fd(syscall(SYS_fanotify_init, ~0U, 0U)); }
-static long p_iopl(void) { return probe_ret(syscall(SYS_iopl, 4)); }
-static long p_ioperm(void) { return probe_ret(syscall(SYS_ioperm, ~0UL, 1UL, 1)); }
-static long p_kcmp(void) { return probe_ret(syscall(SYS_kcmp, -1, -1, -1, 0UL, 0UL)); }
-static long p_ptrace(void) { return probe_ret(syscall(SYS_ptrace, 9999L, 0L, NULL, NULL)); }
-static long p_io_uring_setup(void) { return probe_fd(syscall(SYS_io_uring_setup, 0U, PROBE_BAD)); }
-static long p_clone3(void) { return probe_ret(syscall(SYS_clone3, NULL, 0UL)); }
-static long p_nosys(void) { return probe_ret(syscall(1000)); }
-static long p_persona_query(void) { return probe_ret(syscall(SYS_personality, 0xffffffffUL)); }
-static long p_persona_0(void) { return probe_persona(0); }
-static long p_persona_8(void) { return probe_persona(8); }
-static long p_persona_20008(void) { return probe_persona(0x20008); }
-static long p_persona_1(void) { return probe_persona(1); }
-static long p_socket_unix(void) { return probe_fd(syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0)); }
-static long p_socket_audit(void) { return probe_fd(syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 9)); }
-static long p_socket_netlink(void) { return probe_fd(syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 0)); }
+static long p_getpid(void)
+{
+  return probe_ret(syscall(SYS_getpid));
+}
+static long p_uname(void)
+{
+  return probe_ret(syscall(SYS_uname, PROBE_BAD));
+}
+static long p_mkdir(void)
+{
+  return probe_ret(syscall(SYS_mkdir, "", 0700));
+}
+static long p_mkdirat(void)
+{
+  return probe_ret(syscall(SYS_mkdirat, -1, "", 0700));
+}
+static long p_chroot(void)
+{
+  return probe_ret(syscall(SYS_chroot, ""));
+}
+static long p_unshare(void)
+{
+  return probe_ret(syscall(SYS_unshare, -1L));
+}
+static long p_mount(void)
+{
+  return probe_ret(syscall(SYS_mount, PROBE_BAD, PROBE_BAD, PROBE_BAD, 0UL, NULL));
+}
+static long p_umount2(void)
+{
+  return probe_ret(syscall(SYS_umount2, "", 0));
+}
+static long p_pivot_root(void)
+{
+  return probe_ret(syscall(SYS_pivot_root, "", ""));
+}
+static long p_keyctl(void)
+{
+  return probe_ret(syscall(SYS_keyctl, 9999L, 0L, 0L, 0L, 0L));
+}
+static long p_add_key(void)
+{
+  return probe_ret(syscall(SYS_add_key, PROBE_BAD, PROBE_BAD, NULL, 0L, 0L));
+}
+static long p_request_key(void)
+{
+  return probe_ret(syscall(SYS_request_key, PROBE_BAD, PROBE_BAD, NULL, 0L));
+}
+static long p_sethostname(void)
+{
+  return probe_ret(syscall(SYS_sethostname, "x", 100000L));
+}
+static long p_setdomainname(void)
+{
+  return probe_ret(syscall(SYS_setdomainname, "x", 100000L));
+}
+static long p_setns(void)
+{
+  return probe_ret(syscall(SYS_setns, -1, 0));
+}
+static long p_bpf(void)
+{
+  return probe_ret(syscall(SYS_bpf, -1, NULL, 0));
+}
+static long p_perf_event_open(void)
+{
+  return probe_ret(syscall(SYS_perf_event_open, PROBE_BAD, 0, -1, -1, 0UL));
+}
+static long p_acct(void)
+{
+  return probe_ret(syscall(SYS_acct, PROBE_BAD));
+}
+static long p_swapon(void)
+{
+  return probe_ret(syscall(SYS_swapon, PROBE_BAD, 0));
+}
+static long p_kexec_load(void)
+{
+  return probe_ret(syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0xffff0000UL));
+}
+static long p_init_module(void)
+{
+  return probe_ret(syscall(SYS_init_module, PROBE_BAD, 0UL, PROBE_BAD));
+}
+static long p_delete_module(void)
+{
+  return probe_ret(syscall(SYS_delete_module, PROBE_BAD, 0));
+}
+static long p_open_by_handle_at(void)
+{
+  return probe_ret(syscall(SYS_open_by_handle_at, -1, PROBE_BAD, 0));
+}
+static long p_userfaultfd(void)
+{
+  return probe_fd(syscall(SYS_userfaultfd, -1));
+}
+static long p_clock_settime(void)
+{
+  return probe_ret(syscall(SYS_clock_settime, -1, PROBE_BAD));
+}
+static long p_settimeofday(void)
+{
+  return probe_ret(syscall(SYS_settimeofday, PROBE_BAD, NULL));
+}
+static long p_reboot(void)
+{
+  return probe_ret(syscall(SYS_reboot, 0, 0, 0, NULL));
+}
+static long p_quotactl(void)
+{
+  return probe_ret(syscall(SYS_quotactl, 0, PROBE_BAD, 0, NULL));
+}
+static long p_fanotify_init(void)
+{
+  return probe_fd(syscall(SYS_fanotify_init, ~0U, 0U));
+}
+static long p_iopl(void)
+{
+  return probe_ret(syscall(SYS_iopl, 4));
+}
+static long p_ioperm(void)
+{
+  return probe_ret(syscall(SYS_ioperm, ~0UL, 1UL, 1));
+}
+static long p_kcmp(void)
+{
+  return probe_ret(syscall(SYS_kcmp, -1, -1, -1, 0UL, 0UL));
+}
+static long p_ptrace(void)
+{
+  return probe_ret(syscall(SYS_ptrace, 9999L, 0L, NULL, NULL));
+}
+static long p_io_uring_setup(void)
+{
+  return probe_fd(syscall(SYS_io_uring_setup, 0U, PROBE_BAD));
+}
+static long p_clone3(void)
+{
+  return probe_ret(syscall(SYS_clone3, NULL, 0UL));
+}
+static long p_nosys(void)
+{
+  return probe_ret(syscall(1000));
+}
+static long p_persona_query(void)
+{
+  return probe_ret(syscall(SYS_personality, 0xffffffffUL));
+}
+static long p_persona_0(void)
+{
+  return probe_persona(0);
+}
+static long p_persona_8(void)
+{
+  return probe_persona(8);
+}
+static long p_persona_20008(void)
+{
+  return probe_persona(0x20008);
+}
+static long p_persona_1(void)
+{
+  return probe_persona(1);
+}
+static long p_socket_unix(void)
+{
+  return probe_fd(syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0));
+}
+static long p_socket_audit(void)
+{
+  return probe_fd(syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 9));
+}
+static long p_socket_netlink(void)
+{
+  return probe_fd(syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 0));
+}
 
 static const struct probe_entry {
   const char *name;
