@@ -5,7 +5,6 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -19,7 +18,6 @@
 #include "devices.h"
 #include "hooks.h"
 #include "init.h"
-#include "lsm.h"
 #include "masks.h"
 #include "mounts.h"
 #include "process.h"
@@ -89,18 +87,6 @@ static char *hook_state(const struct kist_init_args *a, pid_t pid, enum kist_sta
   return kist_state_json(&st, status, true);
 }
 
-static int become_ns_root(kist_error_t *err)
-{
-  /* In a new or joined user namespace we start as whatever our host uid
-   * maps to; root in the namespace is what the setup below needs. */
-  if (setresgid(0, 0, 0) < 0)
-    return kist_fail(err, errno, "setresgid 0 in the user namespace");
-  if (setresuid(0, 0, 0) < 0)
-    return kist_fail(err, errno, "setresuid 0 in the user namespace");
-  (void)setgroups(0, NULL); /* refused after setgroups "deny": fine */
-  return 0;
-}
-
 static char *read_proc_cgroup(void)
 {
   char *s = NULL;
@@ -130,7 +116,7 @@ static void setup_namespaces_slow(const struct kist_init_args *a, char **proc_cg
     TRY(kist_sync_expect(a->sync_fd, KIST_SYNC_USERNS_DONE, NULL, NULL, &err));
   }
   if ((ns->new_flags & CLONE_NEWUSER) || ns->join_fd[KIST_NS_USER] >= 0)
-    TRY(become_ns_root(&err));
+    TRY(kist_ns_become_root(&err));
   if (kist_mounts_need_cgroup_paths(a->cfg))
     *proc_cgroup = read_proc_cgroup();
   int rest = ns->new_flags & ~CLONE_NEWUSER;
@@ -206,29 +192,6 @@ static char **null_terminated(char **v, size_t n)
   return out;
 }
 
-static bool keeps_cap_sys_admin(const oci_config_process *p)
-{
-  const oci_config_process_capabilities *c = p->capabilities;
-  for (size_t i = 0; c && i < c->effective_len; i++)
-    if (strcmp(c->effective[i], "CAP_SYS_ADMIN") == 0)
-      return true;
-  return false;
-}
-
-/* Loads the filter; a NOTIFY listener goes to whoever started us (start or
- * run), which hands it to linux.seccomp.listenerPath: the agent must have
- * it before the process makes a notified call. */
-static void load_seccomp(struct kist_seccomp *sc, int conn)
-{
-  kist_error_t err = NULL;
-  int notify_fd = -1;
-  TRY(kist_seccomp_load(sc, &notify_fd, &err));
-  if (notify_fd >= 0) {
-    TRY(kist_sync_send(conn, KIST_SYNC_SECCOMP_FD, 0, NULL, notify_fd, &err));
-    close(notify_fd);
-  }
-}
-
 /* Blocks until `start` connects and asks; a start that cannot be served
  * (no process) gets an error and the init keeps waiting. */
 static int wait_for_start(const struct kist_init_args *a)
@@ -282,7 +245,7 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
       TRY(kist_sync_expect(a->sync_fd, KIST_SYNC_GO, &pid, NULL, &err));
   } else {
     if (ns->new_flags & CLONE_NEWUSER)
-      TRY(become_ns_root(&err));
+      TRY(kist_ns_become_root(&err));
     if (kist_mounts_need_cgroup_paths(cfg) && !(a->clone_flags & CLONE_NEWCGROUP))
       proc_cgroup = read_proc_cgroup();
     /* The cgroup namespace must be rooted at the container's cgroup: when
@@ -364,18 +327,8 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
     kist_fail(&err, errno, "close file descriptors");
     die(&err, 1);
   }
-  TRY(kist_lsm_set_exec_label(p, &err));
-  /* seccomp goes last, so the profile need not allow our own setup; but
-   * without no_new_privs the kernel wants CAP_SYS_ADMIN at load time, and
-   * when the process will not have it the filter must go in before the
-   * capabilities are dropped. */
-  bool early = a->seccomp && !(p->no_new_privileges_present && p->no_new_privileges) &&
-               !keeps_cap_sys_admin(p);
-  if (early)
-    load_seccomp(a->seccomp, conn);
-  TRY(kist_process_become(p, &err));
-  if (a->seccomp && !early)
-    load_seccomp(a->seccomp, conn);
+  /* A NOTIFY listener goes to whoever started us (start or run). */
+  TRY(kist_process_finish(p, a->seccomp, conn, &err));
   char **argv = null_terminated(p->args, p->args_len);
   char **envp = null_terminated(p->env, p->env_len);
   execve(exe, argv, envp);

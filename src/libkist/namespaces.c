@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <stdio.h>
@@ -203,5 +204,17 @@ int kist_ns_write_time_offsets(const oci_config *cfg, kist_error_t *err)
   close(fd);
   if (w != (ssize_t)len)
     return kist_fail(err, w < 0 ? e : EIO, "linux.timeOffsets: write /proc/self/timens_offsets");
+  return 0;
+}
+
+int kist_ns_become_root(kist_error_t *err)
+{
+  /* In a new or joined user namespace we start as whatever our host uid
+   * maps to. */
+  if (setresgid(0, 0, 0) < 0)
+    return kist_fail(err, errno, "setresgid 0 in the user namespace");
+  if (setresuid(0, 0, 0) < 0)
+    return kist_fail(err, errno, "setresuid 0 in the user namespace");
+  (void)setgroups(0, NULL); /* refused after setgroups "deny": fine */
   return 0;
 }

@@ -60,4 +60,9 @@ int kist_ns_write_id_maps(pid_t pid, const oci_config *cfg, kist_error_t *err);
  * writes linux.timeOffsets to /proc/self/timens_offsets. */
 int kist_ns_write_time_offsets(const oci_config *cfg, kist_error_t *err);
 
+/* After creating or joining a user namespace: become its root (uid and gid
+ * 0, no supplementary groups where setgroups is allowed), what the setup
+ * that follows needs. */
+int kist_ns_become_root(kist_error_t *err);
+
 #endif

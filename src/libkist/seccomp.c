@@ -743,6 +743,12 @@ int kist_seccomp_load(struct kist_seccomp *s, int *notify_fd, kist_error_t *err)
   return 0;
 }
 
+const void *kist_seccomp_program(const struct kist_seccomp *s, size_t *size)
+{
+  *size = s ? s->n_insns * sizeof *s->insns : 0;
+  return s ? s->insns : NULL;
+}
+
 bool kist_seccomp_uses_notify(const struct kist_seccomp *s)
 {
   return s != NULL && s->notify;
