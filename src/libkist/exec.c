@@ -41,6 +41,7 @@
 
 #include "caps.h"
 #include "cgroup-internal.h"
+#include "cgroup-self.h"
 #include "container.h"
 #include "exec.h"
 #include "log.h"
@@ -379,6 +380,7 @@ struct exec_child {
   int preserve_fds;
   struct kist_seccomp *seccomp;
   char **argv, **envp;
+  struct kist_cg_self *cg_self; /* enter the v1 cgroups first thing, or NULL */
 };
 
 /* Where the reports of C and G go; set before anything can fail. */
@@ -519,6 +521,10 @@ static _Noreturn void helper_main(const struct exec_child *a)
   /* Until execve nothing of ours may be read through /proc or ptraced. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (a->cg_self) {
+    CTRY(kist_cgroup_self_enter(a->cg_self, &err));
+    CTRY(kist_sync_send(a->sync_fd, KIST_SYNC_PLACED, 0, NULL, -1, &err));
+  }
   for (int s = 1; s < NSIG; s++)
     if (s != SIGKILL && s != SIGSTOP)
       signal(s, SIG_DFL);
@@ -597,6 +603,7 @@ struct exec_run {
   char *cg_path[KIST_CG_MAX_HIER];
   size_t cg_n;
   const struct kist_cgroup *cg; /* without --cgroup: the container's, entered whole */
+  struct kist_cg_self cg_self;  /* ... or by the helper itself, when n > 0 */
   int clone_cg_fd;              /* v2 CLONE_INTO_CGROUP target or -1 (not owned) */
   int pidfile_dirfd;
   char *pidfile_base;
@@ -614,6 +621,7 @@ static void run_init(struct exec_run *r)
   r->pidfd_init = r->root_fd = r->console_fd = r->relay_fd = -1;
   r->pidfile_dirfd = r->pidfd = r->clone_cg_fd = -1;
   r->sync[0] = r->sync[1] = -1;
+  r->cg_self.v2_fd = -1;
   for (int i = 0; i < NS_N; i++)
     r->ns_fd[i] = -1;
 }
@@ -641,6 +649,7 @@ static void run_free(struct exec_run *r)
     closep(&r->cg_fd[i]);
     free(r->cg_path[i]);
   }
+  kist_cgroup_self_release(&r->cg_self);
   free(r->pidfile_base);
   free(r->argv);
   free(r->envp);
@@ -779,6 +788,14 @@ static int prepare_cgroup(struct exec_run *r, kist_error_t *err)
     /* The container's own cgroup: the module's enter (or clone on v2). */
     r->cg = cg;
     r->clone_cg_fd = kist_cgroup_v2_fd(cg);
+    /* Not into a paused container: the frozen freezer would stop the
+     * helper before it reports. */
+    if (r->c->st.status != KIST_STATUS_PAUSED) {
+      if (kist_cgroup_self_prepare(cg, &r->cg_self, err) < 0)
+        return -1;
+      if (r->cg_self.n > 0)
+        r->clone_cg_fd = r->cg_self.v2_fd;
+    }
     return 0;
   }
   const char *sub_of[KIST_CG_MAX_HIER] = {NULL};
@@ -1110,6 +1127,7 @@ static int exec_start(struct exec_run *r, int *exit_code, kist_error_t *err)
     .seccomp = r->seccomp,
     .argv = r->argv,
     .envp = r->envp,
+    .cg_self = r->cg_self.n > 0 ? &r->cg_self : NULL,
   };
   memcpy(a.ns_fd, r->ns_fd, sizeof a.ns_fd);
   bool placed = r->clone_cg_fd >= 0;
@@ -1122,7 +1140,12 @@ static int exec_start(struct exec_run *r, int *exit_code, kist_error_t *err)
   closep(&r->sync[1]);
   closep(&r->console_fd);
   int ret = 0;
-  if (!placed && enter_cgroup(r, err) < 0)
+  bool self_enter = r->cg_self.n > 0;
+  /* Self-entering, we still write the pid when clone could not place the
+   * helper in the hybrid v2 dir (its v1 writes repeat the helper's). */
+  if ((self_enter ? r->cg_self.v2_fd >= 0 && !placed : !placed) && enter_cgroup(r, err) < 0)
+    ret = -1;
+  if (ret == 0 && self_enter && kist_sync_expect(r->sync[0], KIST_SYNC_PLACED, NULL, NULL, err) < 0)
     ret = -1;
   if (ret == 0 && kist_sync_send(r->sync[0], KIST_SYNC_GO, 0, NULL, -1, err) < 0)
     ret = -1;
