@@ -381,6 +381,7 @@ struct exec_child {
   struct kist_seccomp *seccomp;
   char **argv, **envp;
   struct kist_cg_self *cg_self; /* enter the v1 cgroups first thing, or NULL */
+  const int *clone_cg_fd;       /* P's, as it was when C was cloned (-1: not placed by clone) */
 };
 
 /* Where the reports of C and G go; set before anything can fail. */
@@ -547,7 +548,10 @@ static _Noreturn void helper_main(const struct exec_child *a)
     kist_fail(&err, errno, "close inherited file descriptors");
     child_die(&err, 1);
   }
-  CTRY(kist_sync_expect(a->sync_fd, KIST_SYNC_GO, NULL, NULL, &err));
+  /* Entered by ourselves, nothing to wait for; P still writes our pid
+   * when clone could not place us in the hybrid v2 dir. */
+  if (a->cg_self == NULL || (a->cg_self->v2_fd >= 0 && *a->clone_cg_fd < 0))
+    CTRY(kist_sync_expect(a->sync_fd, KIST_SYNC_GO, NULL, NULL, &err));
   CTRY(write_oom_score_adj(a->p, &err));
 
   for (int i = 0; i < NS_N; i++) {
@@ -1128,6 +1132,7 @@ static int exec_start(struct exec_run *r, int *exit_code, kist_error_t *err)
     .argv = r->argv,
     .envp = r->envp,
     .cg_self = r->cg_self.n > 0 ? &r->cg_self : NULL,
+    .clone_cg_fd = &r->clone_cg_fd,
   };
   memcpy(a.ns_fd, r->ns_fd, sizeof a.ns_fd);
   bool placed = r->clone_cg_fd >= 0;
@@ -1141,13 +1146,15 @@ static int exec_start(struct exec_run *r, int *exit_code, kist_error_t *err)
   closep(&r->console_fd);
   int ret = 0;
   bool self_enter = r->cg_self.n > 0;
-  /* Self-entering, we still write the pid when clone could not place the
-   * helper in the hybrid v2 dir (its v1 writes repeat the helper's). */
-  if ((self_enter ? r->cg_self.v2_fd >= 0 && !placed : !placed) && enter_cgroup(r, err) < 0)
+  /* Self-entering, the helper goes on without GO (one wake-up less),
+   * unless clone could not place it in the hybrid v2 dir: then we write
+   * its pid (the v1 writes repeat its own) and let it go. */
+  bool need_go = !self_enter || (r->cg_self.v2_fd >= 0 && !placed);
+  if (need_go && !placed && enter_cgroup(r, err) < 0)
     ret = -1;
   if (ret == 0 && self_enter && kist_sync_expect(r->sync[0], KIST_SYNC_PLACED, NULL, NULL, err) < 0)
     ret = -1;
-  if (ret == 0 && kist_sync_send(r->sync[0], KIST_SYNC_GO, 0, NULL, -1, err) < 0)
+  if (ret == 0 && need_go && kist_sync_send(r->sync[0], KIST_SYNC_GO, 0, NULL, -1, err) < 0)
     ret = -1;
   /* Placed: a delete now kills the helper with the cgroup. Waiting below
    * may take as long as a paused container stays frozen: `resume` must
