@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup-self.h"
 #include "config.h"
 #include "container.h"
 #include "devices.h"
@@ -155,6 +156,7 @@ struct creation {
   struct kist_pid_file pidfile;
   int rootfd, dirfd;
   struct kist_cgroup *cg;
+  struct kist_cg_self cg_self; /* the init enters its v1 cgroups itself */
   int sync_fd;
   pid_t pid, helper;
   int pidfd;
@@ -172,6 +174,7 @@ static void creation_init(struct creation *c, const struct kist_context *ctx, co
   c->o = o;
   c->console_fd = c->rootfd = c->dirfd = c->sync_fd = c->pidfd = -1;
   c->pidfile = (struct kist_pid_file)KIST_PID_FILE_INIT;
+  c->cg_self.v2_fd = -1;
   for (int k = 0; k < KIST_NS_COUNT; k++)
     c->ns.join_fd[k] = -1;
 }
@@ -188,6 +191,7 @@ static void creation_free(struct creation *c)
   kist_ns_plan_release(&c->ns);
   if (c->seccomp)
     kist_seccomp_free(c->seccomp);
+  kist_cgroup_self_release(&c->cg_self);
   if (c->cg)
     kist_cgroup_free(c->cg);
   int fds[] = {c->console_fd, c->rootfd, c->dirfd, c->sync_fd, c->pidfd};
@@ -479,9 +483,14 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
    * init to do it step by step. A cgroup namespace is made at clone only
    * when clone also places the init in its cgroup. */
   int cgfd = kist_cgroup_v2_fd(c->cg);
+  if (kist_cgroup_self_prepare(c->cg, &c->cg_self, err) < 0)
+    goto fail;
+  bool self_enter = c->cg_self.n > 0;
+  if (self_enter)
+    cgfd = c->cg_self.v2_fd; /* hybrid: clone places it in the v2 part */
   bool slow = c->ns.joins || (c->ns.new_flags & CLONE_NEWTIME);
   int flags = slow ? 0 : c->ns.new_flags;
-  if (cgfd < 0)
+  if (cgfd < 0 || self_enter)
     flags &= ~CLONE_NEWCGROUP;
   struct kist_init_args args = {
     .ctx = c->ctx,
@@ -499,6 +508,7 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
     .clone_flags = flags,
     .slow_path = slow,
     .seccomp = c->seccomp,
+    .cg_self = self_enter ? &c->cg_self : NULL,
   };
   fflush(stdout);
   fflush(stderr);
@@ -524,7 +534,11 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
 
   if (!slow && (flags & CLONE_NEWUSER) && kist_ns_write_id_maps(pid, cfg, err) < 0)
     goto fail;
-  if (cgfd < 0 && kist_cgroup_enter(c->cg, pid, err) < 0)
+  /* Self-entering, we still write the pids when clone could not place
+   * the init in the hybrid v2 dir (the v1 writes then repeat its own). */
+  bool enter = self_enter ? c->cg_self.v2_fd >= 0 && cgfd < 0 : cgfd < 0;
+  kist_cgroup_self_release(&c->cg_self);
+  if (enter && kist_cgroup_enter(c->cg, pid, err) < 0)
     goto fail;
   fill_state(c, start_now ? KIST_STATUS_RUNNING : KIST_STATUS_CREATED);
   if (kist_sync_send(c->sync_fd, KIST_SYNC_GO, pid, NULL, -1, err) < 0)

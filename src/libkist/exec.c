@@ -39,6 +39,7 @@
 
 #include "caps.h"
 #include "cgroup-internal.h"
+#include "cgroup-self.h"
 #include "container.h"
 #include "exec.h"
 #include "log.h"
@@ -424,6 +425,8 @@ struct exec_child {
   struct kist_seccomp *seccomp;
   const oci_personality *personality; /* the container's linux.personality */
   char **argv, **envp;
+  struct kist_cg_self *cg_self; /* enter the v1 cgroups first thing, or NULL */
+  const int *clone_cg_fd;       /* P's, as it was when C was cloned (-1: not placed by clone) */
 };
 
 /* Where the reports of C and G go; set before anything can fail. */
@@ -527,6 +530,10 @@ static _Noreturn void helper_main(const struct exec_child *a)
   /* Until execve nothing of ours may be read through /proc or ptraced. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (a->cg_self) {
+    CTRY(kist_cgroup_self_enter(a->cg_self, &err));
+    CTRY(kist_sync_send(a->sync_fd, KIST_SYNC_PLACED, 0, NULL, -1, &err));
+  }
   for (int s = 1; s < NSIG; s++)
     if (s != SIGKILL && s != SIGSTOP)
       signal(s, SIG_DFL);
@@ -549,7 +556,10 @@ static _Noreturn void helper_main(const struct exec_child *a)
     kist_fail(&err, errno, "close inherited file descriptors");
     child_die(&err, 1);
   }
-  CTRY(kist_sync_expect(a->sync_fd, KIST_SYNC_GO, NULL, NULL, &err));
+  /* Entered by ourselves, nothing to wait for; P still writes our pid
+   * when clone could not place us in the hybrid v2 dir. */
+  if (a->cg_self == NULL || (a->cg_self->v2_fd >= 0 && *a->clone_cg_fd < 0))
+    CTRY(kist_sync_expect(a->sync_fd, KIST_SYNC_GO, NULL, NULL, &err));
   CTRY(write_oom_score_adj(a->p, &err));
 
   for (int i = 0; i < NS_N; i++) {
@@ -605,6 +615,7 @@ struct exec_run {
   char *cg_path[KIST_CG_MAX_HIER];
   size_t cg_n;
   const struct kist_cgroup *cg; /* without --cgroup: the container's, entered whole */
+  struct kist_cg_self cg_self;  /* ... or by the helper itself, when n > 0 */
   int clone_cg_fd;              /* v2 CLONE_INTO_CGROUP target or -1 (not owned) */
   struct kist_pid_file pidfile;
   int sync[2];
@@ -622,6 +633,7 @@ static void run_init(struct exec_run *r)
   r->pidfd = r->clone_cg_fd = -1;
   r->pidfile = (struct kist_pid_file)KIST_PID_FILE_INIT;
   r->sync[0] = r->sync[1] = -1;
+  r->cg_self.v2_fd = -1;
   for (int i = 0; i < NS_N; i++)
     r->ns_fd[i] = -1;
 }
@@ -649,6 +661,7 @@ static void run_free(struct exec_run *r)
     closep(&r->cg_fd[i]);
     free(r->cg_path[i]);
   }
+  kist_cgroup_self_release(&r->cg_self);
   free(r->argv);
   free(r->envp);
   free(r->listen_env);
@@ -786,6 +799,14 @@ static int prepare_cgroup(struct exec_run *r, kist_error_t *err)
     /* The container's own cgroup: the module's enter (or clone on v2). */
     r->cg = cg;
     r->clone_cg_fd = kist_cgroup_v2_fd(cg);
+    /* Not into a paused container: the frozen freezer would stop the
+     * helper before it reports. */
+    if (r->c->st.status != KIST_STATUS_PAUSED) {
+      if (kist_cgroup_self_prepare(cg, &r->cg_self, err) < 0)
+        return -1;
+      if (r->cg_self.n > 0)
+        r->clone_cg_fd = r->cg_self.v2_fd;
+    }
     return 0;
   }
   const char *sub_of[KIST_CG_MAX_HIER] = {NULL};
@@ -1057,6 +1078,8 @@ static int exec_start(struct exec_run *r, int *exit_code, kist_error_t *err)
     .personality = r->cfg->linux ? r->cfg->linux->personality : NULL,
     .argv = r->argv,
     .envp = r->envp,
+    .cg_self = r->cg_self.n > 0 ? &r->cg_self : NULL,
+    .clone_cg_fd = &r->clone_cg_fd,
   };
   memcpy(a.ns_fd, r->ns_fd, sizeof a.ns_fd);
   bool placed = r->clone_cg_fd >= 0;
@@ -1069,9 +1092,16 @@ static int exec_start(struct exec_run *r, int *exit_code, kist_error_t *err)
   closep(&r->sync[1]);
   closep(&r->console_fd);
   int ret = 0;
-  if (!placed && enter_cgroup(r, err) < 0)
+  bool self_enter = r->cg_self.n > 0;
+  /* Self-entering, the helper goes on without GO (one wake-up less),
+   * unless clone could not place it in the hybrid v2 dir: then we write
+   * its pid (the v1 writes repeat its own) and let it go. */
+  bool need_go = !self_enter || (r->cg_self.v2_fd >= 0 && !placed);
+  if (need_go && !placed && enter_cgroup(r, err) < 0)
     ret = -1;
-  if (ret == 0 && kist_sync_send(r->sync[0], KIST_SYNC_GO, 0, NULL, -1, err) < 0)
+  if (ret == 0 && self_enter && kist_sync_expect(r->sync[0], KIST_SYNC_PLACED, NULL, NULL, err) < 0)
+    ret = -1;
+  if (ret == 0 && need_go && kist_sync_send(r->sync[0], KIST_SYNC_GO, 0, NULL, -1, err) < 0)
     ret = -1;
   /* Placed: a delete now kills the helper with the cgroup. Waiting below
    * may take as long as a paused container stays frozen: `resume` must

@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroup-self.h"
 #include "devices.h"
 #include "hooks.h"
 #include "init.h"
@@ -231,6 +232,8 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  if (a->cg_self)
+    TRY(kist_cgroup_self_enter(a->cg_self, &err));
   TRY(close_inherited(a, &err));
 
   const oci_config *cfg = a->cfg;
