@@ -666,6 +666,9 @@ static int restore_in_child(struct restore *r, const struct kist_criu *lib, criu
     kist_error_t e = NULL;
     char msg[1024];
     int pid = -1;
+    /* CRIU (forked by libcriu) takes inherited fds by number. */
+    if (r->netfd >= 0)
+      fcntl(r->netfd, F_SETFD, 0);
     if (kist_cgroup_enter(r->cg, getpid(), &e) == 0) {
       pid = lib->restore_child(co);
       if (pid <= 0)

@@ -117,6 +117,11 @@ int kist_criu_fail(kist_error_t *err, int ret, const char *what, int workfd, con
   cleanup_free char *why = log_error_line(workfd, log);
   if (ret == -ECONNREFUSED || ret == -ENOENT)
     return kist_fail(err, -ret, "criu %s: cannot run criu (is it installed and in PATH?)", what);
+  if (why && strstr(why, "Can't lookup mount") && strstr(why, " for fd="))
+    return kist_fail(err, 0,
+                     "criu %s failed (see %s in the work directory): %s (a file outside the "
+                     "container: its processes' stdio must be /dev/null, a pipe or a terminal)",
+                     what, log, why);
   if (why)
     return kist_fail(err, 0, "criu %s failed (see %s in the work directory): %s", what, log, why);
   return kist_fail(err, ret < 0 ? -ret : 0, "criu %s failed (see %s in the work directory)", what,
