@@ -156,10 +156,11 @@ start_counter() { # ID
 }
 
 # "Another host" on one machine: a second state root and a second network
-# namespace. The container serves TCP echo in namespace A; a client in C
-# keeps one connection open through a veth. After the dump the cable is
-# moved: A's end is gone, the same address now lives in B, and the
-# container is restored there under the other root with the connection.
+# namespace. The container serves TCP in namespace A: each connection gets
+# 1, 2, 3, ... a line every 0.3 s. A client in C holds one connection
+# through a veth. After the dump the cable is moved (the container's end of
+# the veth goes to B, with the same address) and the container is restored
+# there under the other root: the numbers go on, on the same connection.
 @test "checkpoint: migration to another state root and network namespace keeps a TCP connection" {
   require_criu
   local n=$$ A B C
@@ -169,43 +170,39 @@ start_counter() { # ID
   ip link add vc$n netns "$C" type veth peer name va$n netns "$A"
   ip -n "$C" addr add 10.99.0.1/24 dev vc$n && ip -n "$C" link set vc$n up
   ip -n "$A" addr add 10.99.0.2/24 dev va$n && ip -n "$A" link set va$n up
-  set_config '.process.args = ["nc", "-ll", "-p", "5000", "-e", "cat"]
+  printf '#!/bin/sh\ni=0\nwhile :; do i=$((i+1)); echo $i; sleep 0.3; done\n' >"$BUNDLE/rootfs/ticker"
+  chmod 755 "$BUNDLE/rootfs/ticker"
+  set_config '.process.args = ["nc", "-ll", "-p", "5000", "-e", "/ticker"]
     | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")]
       + [{"type": "network", "path": $p}]' --arg p "/var/run/netns/$A"
-  kist run -d --bundle "$BUNDLE" ck-mig </dev/null >/dev/null 2>&1
-  # The client: one connection, a line every 0.3 s, echoes go to a file.
-  (while :; do echo ping; sleep 0.3; done) |
-    ip netns exec "$C" busybox nc 10.99.0.2 5000 >"$BATS_TEST_TMPDIR/echo" 2>&1 &
+  kist run -d --bundle "$BUNDLE" ck-mig </dev/null >/dev/null 2>&1 || fail "run failed"
+  local got=$BATS_TEST_TMPDIR/ticks i
+  sleep 1000 | ip netns exec "$C" busybox nc 10.99.0.2 5000 >"$got" 2>&1 &
   CLIENT_PID=$!
-  local i
-  for i in $(seq 1 100); do [ -s "$BATS_TEST_TMPDIR/echo" ] && break; sleep 0.2; done
-  [ -s "$BATS_TEST_TMPDIR/echo" ] || fail "no echo before the dump"
+  for i in $(seq 1 150); do [ "$(wc -l <"$got")" -ge 3 ] && break; sleep 0.2; done
+  [ "$(wc -l <"$got")" -ge 3 ] || fail "no numbers before the dump: $(cat "$got")"
   run kist checkpoint --tcp-established --image-path "$BATS_TEST_TMPDIR/img" ck-mig
   assert_success
-  # Move the cable: A's end goes, B gets the container's address.
-  ip -n "$A" link del va$n
-  ip link add vc$n netns "$C" type veth peer name vb$n netns "$B"
-  ip -n "$C" addr add 10.99.0.1/24 dev vc$n 2>/dev/null || true
-  ip -n "$C" link set vc$n up
-  ip -n "$B" addr add 10.99.0.2/24 dev vb$n && ip -n "$B" link set vb$n up
+  # Move the cable: the container's end of the veth goes to B.
+  ip -n "$A" link set va$n netns "$B"
+  ip -n "$B" addr add 10.99.0.2/24 dev va$n && ip -n "$B" link set va$n up
   set_config '.linux.namespaces = [.linux.namespaces[] | select(.type != "network")]
       + [{"type": "network", "path": $p}]' --arg p "/var/run/netns/$B"
   ROOT2=$BATS_TEST_TMPDIR/root2
   local before
-  before=$(wc -l <"$BATS_TEST_TMPDIR/echo")
+  before=$(wc -l <"$got")
   run "$KIST" --root "$ROOT2" restore -d --tcp-established --bundle "$BUNDLE" \
     --image-path "$BATS_TEST_TMPDIR/img" ck-mig
   assert_success
+  local pid
   pid=$("$KIST" --root "$ROOT2" state ck-mig | jq -r .pid)
   [ "$(readlink "/proc/$pid/ns/net")" = "$(ip netns exec "$B" readlink /proc/self/ns/net)" ] ||
     fail "the restored container is not in namespace $B"
-  for i in $(seq 1 100); do
-    [ "$(wc -l <"$BATS_TEST_TMPDIR/echo")" -gt $((before + 3)) ] && break
-    sleep 0.2
-  done
-  [ "$(wc -l <"$BATS_TEST_TMPDIR/echo")" -gt $((before + 3)) ] ||
-    fail "no echo on the old connection after the restore"
+  for i in $(seq 1 300); do [ "$(wc -l <"$got")" -gt $((before + 3)) ] && break; sleep 0.2; done
+  [ "$(wc -l <"$got")" -gt $((before + 3)) ] || fail "no numbers on the connection after the restore"
   kill -0 "$CLIENT_PID" || fail "the client's connection broke"
+  # One session: 1, 2, 3, ... with no restart and no gap.
+  awk 'NR != $1 { printf "line %d says %s\n", NR, $1; exit 1 }' "$got"
 }
 
 # recvtty SOCKET NAME: kist-recvtty --mode null in the background.

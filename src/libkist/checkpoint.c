@@ -367,6 +367,11 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
   if (common_opts(lib, co, &o->c, imgfd, workfd, log, err) < 0)
     goto out;
   lib->set_pid(co, pid);
+  /* The container's terminal: its slave is inside, its master with whoever
+   * holds the console socket. To CRIU that is a shell job; restore gets a
+   * new master (orphan-pts-master) for the console socket. */
+  if (terminal)
+    lib->set_shell_job(co, true);
   lib->set_leave_running(co, o->leave_running || o->pre_dump);
   lib->set_auto_dedup(co, o->auto_dedup);
   /* Memory tracking is what makes a later dump incremental. */
