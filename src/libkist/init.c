@@ -12,7 +12,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cgroup-self.h"
@@ -36,6 +38,31 @@ static _Noreturn void die(kist_error_t *err, int exit_code)
 {
   kist_sync_send_error(report_fd, err, exit_code);
   _exit(exit_code ? exit_code : 1);
+}
+
+/* stdio that is the host's /dev/null is swapped for the container's own
+ * (when it has one): no fd of the init then refers to a host mount. CRIU
+ * cannot dump such an fd, and the container has no business holding one. */
+static int reopen_dev_null(kist_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct stat null_sb;
+  for (int i = 0; i <= 2; i++) {
+    struct stat sb;
+    if (fstat(i, &sb) < 0 || !S_ISCHR(sb.st_mode) || sb.st_rdev != makedev(1, 3))
+      continue;
+    if (fd < 0) {
+      fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0 || fstat(fd, &null_sb) < 0 || !S_ISCHR(null_sb.st_mode) ||
+          null_sb.st_rdev != makedev(1, 3))
+        return 0; /* no usable /dev/null of its own: keep what it has */
+    }
+    if (sb.st_dev == null_sb.st_dev && sb.st_ino == null_sb.st_ino)
+      continue;
+    if (dup3(fd, i, 0) < 0)
+      return kist_fail(err, errno, "reopen fd %d on the container's /dev/null", i);
+  }
+  return 0;
 }
 
 #define TRY(expr)                                                                                  \
@@ -291,10 +318,16 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
   const oci_config_process *p = cfg->process;
   cleanup_free char *exe = NULL;
   if (p) {
+    TRY(reopen_dev_null(&err));
     TRY(kist_process_setup(cfg, &err));
     if (p->terminal_present && p->terminal) {
       TRY(kist_terminal_setup(p, a->console_fd, &err));
       close(a->console_fd);
+    } else if (setsid() < 0) {
+      /* A session of its own, as with a terminal: the container is not a
+       * job of the caller's shell, and CRIU can dump it (a session leader
+       * outside its pid namespace cannot be). */
+      TRY(kist_fail(&err, errno, "setsid"));
     }
     cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     int code = 0;

@@ -53,6 +53,11 @@ static int send_fd(int sock, int fd, const char *name, kist_error_t *err)
   return 0;
 }
 
+int kist_terminal_send_master(int sock, int master, kist_error_t *err)
+{
+  return send_fd(sock, master, "/dev/ptmx", err);
+}
+
 int kist_terminal_setup(const oci_config_process *p, int console_fd, kist_error_t *err)
 {
   cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);

@@ -18,6 +18,9 @@ int kist_console_socket_connect(const char *path, kist_error_t *err);
 /* Init, after pivot_root: opens /dev/ptmx, applies consoleSize, sends the
  * master over console_fd (payload: the slave's name), then makes the slave
  * the controlling terminal of a new session and stdin/stdout/stderr. */
+/* Sends a pty master over a --console-socket connection (restore). */
+int kist_terminal_send_master(int sock, int master, kist_error_t *err);
+
 int kist_terminal_setup(const oci_config_process *p, int console_fd, kist_error_t *err);
 
 /* Receives the master sent by kist_terminal_setup over a socket. */
