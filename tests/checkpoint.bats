@@ -299,3 +299,17 @@ recvtty() {
   assert_output --partial "already exists"
   [ "$(kist state ck-dup | jq -r .status)" = running ]
 }
+
+@test "checkpoint: --lazy-pages is refused clearly where libcriu cannot do it" {
+  command -v criu >/dev/null || skip "criu is not installed (apt-get install criu)"
+  local lib
+  lib=$(ldconfig -p | awk '/libcriu\.so\.2 / { print $NF; exit }')
+  [ -n "$lib" ] || skip "libcriu.so.2 not found by ldconfig"
+  if nm -D "$lib" | grep -q criu_local_set_lazy_pages; then
+    skip "this libcriu supports lazy pages (the VM-lane tests would cover it)"
+  fi
+  kist run -d --bundle "$BUNDLE" ck-lazy </dev/null >/dev/null 2>&1
+  run --separate-stderr kist checkpoint --lazy-pages --image-path "$BATS_TEST_TMPDIR/img" ck-lazy
+  assert_one_line_error "--lazy-pages"
+  [ "$(kist state ck-lazy | jq -r .status)" = running ]
+}
