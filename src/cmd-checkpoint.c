@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <string.h>
 
-#include "checkpoint.h"
+#include "cli-criu.h"
 #include "commands.h"
 
 static const char usage[] =
@@ -29,51 +29,64 @@ static const char usage[] =
   "      --lazy-pages            leave memory to be fetched on demand (where CRIU can)\n"
   "  -h, --help                  show this help\n";
 
-enum {
-  OPT_IMAGE = 256,
-  OPT_WORK,
-  OPT_PARENT,
-  OPT_LEAVE,
-  OPT_PRE,
-  OPT_TCP,
-  OPT_UNIX,
-  OPT_SHELL,
-  OPT_LOCKS,
-  OPT_CGMODE,
-  OPT_EMPTY,
-  OPT_DEDUP,
-  OPT_LAZY,
-};
+enum { OPT_PARENT = CRIU_OPT_FIRST_OWN, OPT_LEAVE, OPT_PRE, OPT_EMPTY, OPT_DEDUP };
+
+bool cli_criu_option(int c, const char *arg, struct kist_criu_common *o)
+{
+  switch (c) {
+  case CRIU_OPT_IMAGE:
+    o->image_path = arg;
+    return true;
+  case CRIU_OPT_WORK:
+    o->work_path = arg;
+    return true;
+  case CRIU_OPT_TCP:
+    o->tcp_established = true;
+    return true;
+  case CRIU_OPT_UNIX:
+    o->ext_unix_sk = true;
+    return true;
+  case CRIU_OPT_SHELL:
+    o->shell_job = true;
+    return true;
+  case CRIU_OPT_LOCKS:
+    o->file_locks = true;
+    return true;
+  case CRIU_OPT_CGMODE:
+    o->cgroups_mode = arg;
+    return true;
+  case CRIU_OPT_LAZY:
+    o->lazy_pages = true;
+    return true;
+  }
+  return false;
+}
 
 static int run(struct kist_context *ctx, int argc, char **argv)
 {
   static const struct option opts[] = {
-    {"image-path", required_argument, NULL, OPT_IMAGE},
-    {"work-path", required_argument, NULL, OPT_WORK},
+    {"image-path", required_argument, NULL, CRIU_OPT_IMAGE},
+    {"work-path", required_argument, NULL, CRIU_OPT_WORK},
     {"parent-path", required_argument, NULL, OPT_PARENT},
     {"leave-running", no_argument, NULL, OPT_LEAVE},
     {"pre-dump", no_argument, NULL, OPT_PRE},
-    {"tcp-established", no_argument, NULL, OPT_TCP},
-    {"ext-unix-sk", no_argument, NULL, OPT_UNIX},
-    {"shell-job", no_argument, NULL, OPT_SHELL},
-    {"file-locks", no_argument, NULL, OPT_LOCKS},
-    {"manage-cgroups-mode", required_argument, NULL, OPT_CGMODE},
+    {"tcp-established", no_argument, NULL, CRIU_OPT_TCP},
+    {"ext-unix-sk", no_argument, NULL, CRIU_OPT_UNIX},
+    {"shell-job", no_argument, NULL, CRIU_OPT_SHELL},
+    {"file-locks", no_argument, NULL, CRIU_OPT_LOCKS},
+    {"manage-cgroups-mode", required_argument, NULL, CRIU_OPT_CGMODE},
     {"empty-ns", required_argument, NULL, OPT_EMPTY},
     {"auto-dedup", no_argument, NULL, OPT_DEDUP},
-    {"lazy-pages", no_argument, NULL, OPT_LAZY},
+    {"lazy-pages", no_argument, NULL, CRIU_OPT_LAZY},
     CLI_HELP_OPTION,
     {NULL, 0, NULL, 0},
   };
   struct kist_checkpoint_opts o = {0};
   int c;
   while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+    if (cli_criu_option(c, optarg, &o.c))
+      continue;
     switch (c) {
-    case OPT_IMAGE:
-      o.c.image_path = optarg;
-      break;
-    case OPT_WORK:
-      o.c.work_path = optarg;
-      break;
     case OPT_PARENT:
       o.parent_path = optarg;
       break;
@@ -83,21 +96,6 @@ static int run(struct kist_context *ctx, int argc, char **argv)
     case OPT_PRE:
       o.pre_dump = true;
       break;
-    case OPT_TCP:
-      o.c.tcp_established = true;
-      break;
-    case OPT_UNIX:
-      o.c.ext_unix_sk = true;
-      break;
-    case OPT_SHELL:
-      o.c.shell_job = true;
-      break;
-    case OPT_LOCKS:
-      o.c.file_locks = true;
-      break;
-    case OPT_CGMODE:
-      o.c.cgroups_mode = optarg;
-      break;
     case OPT_EMPTY:
       if (strcmp(optarg, "network") != 0)
         return cli_usage_error("checkpoint", "--empty-ns: only 'network' is supported, got '%s'",
@@ -106,9 +104,6 @@ static int run(struct kist_context *ctx, int argc, char **argv)
       break;
     case OPT_DEDUP:
       o.auto_dedup = true;
-      break;
-    case OPT_LAZY:
-      o.c.lazy_pages = true;
       break;
     case 'h':
       cli_print_help(&kist_cmd_checkpoint);

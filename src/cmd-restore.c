@@ -1,6 +1,6 @@
 /* kist restore [OPTIONS] ID
  * SPDX-License-Identifier: GPL-2.0-or-later */
-#include "checkpoint.h"
+#include "cli-criu.h"
 #include "commands.h"
 
 static const char usage[] =
@@ -27,40 +27,31 @@ static const char usage[] =
   "      --lazy-pages            fetch memory on demand (where CRIU can)\n"
   "  -h, --help                  show this help\n";
 
-enum {
-  OPT_IMAGE = 256,
-  OPT_WORK,
-  OPT_PID,
-  OPT_CONSOLE,
-  OPT_TCP,
-  OPT_UNIX,
-  OPT_SHELL,
-  OPT_LOCKS,
-  OPT_CGMODE,
-  OPT_LAZY,
-};
+enum { OPT_PID = CRIU_OPT_FIRST_OWN, OPT_CONSOLE };
 
 static int run(struct kist_context *ctx, int argc, char **argv)
 {
   static const struct option opts[] = {
     {"bundle", required_argument, NULL, 'b'},
     {"detach", no_argument, NULL, 'd'},
-    {"image-path", required_argument, NULL, OPT_IMAGE},
-    {"work-path", required_argument, NULL, OPT_WORK},
+    {"image-path", required_argument, NULL, CRIU_OPT_IMAGE},
+    {"work-path", required_argument, NULL, CRIU_OPT_WORK},
     {"pid-file", required_argument, NULL, OPT_PID},
     {"console-socket", required_argument, NULL, OPT_CONSOLE},
-    {"tcp-established", no_argument, NULL, OPT_TCP},
-    {"ext-unix-sk", no_argument, NULL, OPT_UNIX},
-    {"shell-job", no_argument, NULL, OPT_SHELL},
-    {"file-locks", no_argument, NULL, OPT_LOCKS},
-    {"manage-cgroups-mode", required_argument, NULL, OPT_CGMODE},
-    {"lazy-pages", no_argument, NULL, OPT_LAZY},
+    {"tcp-established", no_argument, NULL, CRIU_OPT_TCP},
+    {"ext-unix-sk", no_argument, NULL, CRIU_OPT_UNIX},
+    {"shell-job", no_argument, NULL, CRIU_OPT_SHELL},
+    {"file-locks", no_argument, NULL, CRIU_OPT_LOCKS},
+    {"manage-cgroups-mode", required_argument, NULL, CRIU_OPT_CGMODE},
+    {"lazy-pages", no_argument, NULL, CRIU_OPT_LAZY},
     CLI_HELP_OPTION,
     {NULL, 0, NULL, 0},
   };
   struct kist_restore_opts o = {0};
   int c;
   while ((c = getopt_long(argc, argv, "+:b:dh", opts, NULL)) != -1) {
+    if (cli_criu_option(c, optarg, &o.c))
+      continue;
     switch (c) {
     case 'b':
       o.bundle = optarg;
@@ -68,35 +59,11 @@ static int run(struct kist_context *ctx, int argc, char **argv)
     case 'd':
       o.detach = true;
       break;
-    case OPT_IMAGE:
-      o.c.image_path = optarg;
-      break;
-    case OPT_WORK:
-      o.c.work_path = optarg;
-      break;
     case OPT_PID:
       o.pid_file = optarg;
       break;
     case OPT_CONSOLE:
       o.console_socket = optarg;
-      break;
-    case OPT_TCP:
-      o.c.tcp_established = true;
-      break;
-    case OPT_UNIX:
-      o.c.ext_unix_sk = true;
-      break;
-    case OPT_SHELL:
-      o.c.shell_job = true;
-      break;
-    case OPT_LOCKS:
-      o.c.file_locks = true;
-      break;
-    case OPT_CGMODE:
-      o.c.cgroups_mode = optarg;
-      break;
-    case OPT_LAZY:
-      o.c.lazy_pages = true;
       break;
     case 'h':
       cli_print_help(&kist_cmd_restore);
