@@ -97,6 +97,12 @@ ip link set lo up 2> /dev/null
 export HOME=/root TERM=dumb LANG=C.UTF-8 LC_ALL=C.UTF-8 USER=root LOGNAME=root
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 [ -r "$JOB/job.env" ] && set -a && . "$JOB/job.env" && set +a
+# The busybox rootfs run.sh prebuilt on the host: one copy to tmpfs (9p reads
+# are slow under TCG), then every test copies it from there.
+if [ -e "$JOB/rootfs/.kist-rootfs-complete" ] && [ -z "${KIST_ROOTFS_CACHE:-}" ] \
+  && cp -a "$JOB/rootfs" /tmp/kist-rootfs-cache; then
+  export KIST_ROOTFS_CACHE=/tmp/kist-rootfs-cache
+fi
 
 echo; say "boot done after $(cut -d' ' -f1 /proc/uptime) s (init=$MODE, kernel $(uname -r))"
 echo "KIST-VM-BEGIN"
