@@ -31,6 +31,8 @@ usage: tests/vm/run.sh [options] [-- CMD [ARG...]]
   --timeout SECONDS       bound for the whole VM run (default: derived from
                           the number of tests; 1800 for a CMD)
   --mem MB, --smp N       guest size (default 2048, 2)
+  --jobs N                bats processes run at once in the guest, each on a
+                          share of the files (default: the --smp value)
   --quiet                 do not stream the guest console; print the job's
                           output at the end instead
   --keep                  keep the job directory (console log, output)
@@ -51,7 +53,7 @@ note () { echo "kist-vm: $*" >&2; }
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
 
-init=busybox filter="" grep="" output="" timeout="" mem=2048 smp=2
+init=busybox filter="" grep="" output="" timeout="" mem=2048 smp=2 jobs=""
 quiet=0 keep=0
 cmd=()
 while [ $# -gt 0 ]; do
@@ -68,6 +70,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout=${2:?}; shift ;;
     --mem) mem=${2:?}; shift ;;
     --smp) smp=${2:?}; shift ;;
+    --jobs) jobs=${2:?}; shift ;;
     --quiet) quiet=1 ;;
     --keep) keep=1 ;;
     -h | --help) usage; exit 0 ;;
@@ -132,6 +135,12 @@ kernel_version () {
 
 fetch_kernel () {
   local pkg ver tmp deb
+  # A fresh machine may have no apt lists yet (contrib/deps.sh skips apt-get
+  # when every package is installed): fetch them once when nothing is cached.
+  if ! kernel_version && [ "$(id -u)" = 0 ] && ! ls "$CACHE"/*/.done > /dev/null 2>&1; then
+    note "no kernel package in the apt lists: apt-get update"
+    apt-get update -qq > /dev/null 2>&1 || note "apt-get update failed"
+  fi
   if ! kernel_version; then
     use_cached "cannot find the kernel package in the apt lists (apt-get update?)"
     return
@@ -255,6 +264,11 @@ if [ ${#cmd[@]} -eq 0 ]; then
   # --timing: "in N ms" on each TAP line, to see what TCG makes slow.
   cmd=(bats --tap --timing)
   [ -n "$grep" ] && cmd+=(--filter "$grep")
+  # Both vCPUs busy: one bats per share of the files (tests/vm/bats-shards.sh).
+  jobs=${jobs:-$smp}
+  if [ "$jobs" -gt 1 ] && [ ${#files[@]} -gt 1 ]; then
+    cmd=(bash tests/vm/bats-shards.sh "$jobs" "${cmd[@]:1}" --)
+  fi
   cmd+=("${files[@]}")
   note "running ${#files[@]} bats file(s), $ntests test(s): ${files[*]}"
 fi
