@@ -14,8 +14,9 @@
 set -u
 n=${1:?usage: bats-shards.sh N [BATS-OPTION...] -- FILE...}
 shift
-opts=()
+opts=() filter=""
 while [ $# -gt 0 ] && [ "$1" != -- ]; do
+  [ "$1" = --filter ] && filter=${2:-}
   opts+=("$1")
   shift
 done
@@ -38,7 +39,12 @@ while read -r count file; do
   weight[best]=$((weight[best] + count))
   list[best]+="$file"$'\n'
 done < <(for f in "$@"; do
-  echo "$(grep -c '^[[:space:]]*@test' "$f") $f"
+  # Weight: the tests of the file that bats --filter lets through.
+  count=0
+  while IFS= read -r name; do
+    [ -z "$filter" ] || [[ "$name" =~ $filter ]] && count=$((count + 1))
+  done < <(sed -n 's/^[[:space:]]*@test[[:space:]]*"\(.*\)"[[:space:]]*{[[:space:]]*$/\1/p' "$f")
+  echo "$count $f"
 done | sort -rn -k1,1)
 
 console=""

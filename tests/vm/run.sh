@@ -27,6 +27,7 @@ usage: tests/vm/run.sh [options] [-- CMD [ARG...]]
                           A glob containing "/" is taken as a path from the
                           repository root (e.g. tests/vm/smoke.bats)
   --grep REGEX            only tests whose name matches REGEX (bats --filter)
+  --exclude REGEX         not the tests whose name matches REGEX
   --output FILE           also copy the job's clean output (the TAP) to FILE
   --timeout SECONDS       bound for the whole VM run (default: derived from
                           the number of tests; 1800 for a CMD)
@@ -53,7 +54,7 @@ note () { echo "kist-vm: $*" >&2; }
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
 
-init=busybox filter="" grep="" output="" timeout="" mem=2048 smp=2 jobs=""
+init=busybox filter="" grep="" exclude="" output="" timeout="" mem=2048 smp=2 jobs=""
 quiet=0 keep=0
 cmd=()
 while [ $# -gt 0 ]; do
@@ -64,6 +65,8 @@ while [ $# -gt 0 ]; do
     --filter) filter=${2:?}; shift ;;
     --grep=*) grep=${1#--grep=} ;;
     --grep) grep=${2:?}; shift ;;
+    --exclude=*) exclude=${1#--exclude=} ;;
+    --exclude) exclude=${2:?}; shift ;;
     --output=*) output=${1#--output=} ;;
     --output) output=${2:?}; shift ;;
     --timeout=*) timeout=${1#--timeout=} ;;
@@ -258,12 +261,30 @@ if [ ${#cmd[@]} -eq 0 ]; then
     [ ${#files[@]} -gt "$n" ] || note "no bats file matches '$g'"
   done
   [ ${#files[@]} -gt 0 ] || die "no bats files selected"
+  # The tests to run: --grep matches, --exclude does not.  With --exclude,
+  # bats gets a --filter naming each remaining test (anchored, escaped).
+  selected="" kept=()
   for f in "${files[@]}"; do
-    ntests=$((ntests + $(grep -c '^[[:space:]]*@test' "$REPO/$f")))
+    n=0
+    while IFS= read -r name; do
+      [ -n "$grep" ] && ! [[ "$name" =~ $grep ]] && continue
+      [ -n "$exclude" ] && [[ "$name" =~ $exclude ]] && continue
+      n=$((n + 1))
+      # shellcheck disable=SC2001
+      selected="$selected|^$(sed 's/[][\\.*^$(){}+?|]/\\&/g' <<< "$name")\$"
+    done < <(sed -n 's/^[[:space:]]*@test[[:space:]]*"\(.*\)"[[:space:]]*{[[:space:]]*$/\1/p' "$REPO/$f")
+    [ "$n" -gt 0 ] && kept+=("$f")
+    ntests=$((ntests + n))
   done
+  [ -z "$exclude" ] || files=("${kept[@]}")
+  [ ${#files[@]} -gt 0 ] || die "no tests selected"
   # --timing: "in N ms" on each TAP line, to see what TCG makes slow.
   cmd=(bats --tap --timing)
-  [ -n "$grep" ] && cmd+=(--filter "$grep")
+  if [ -n "$exclude" ]; then
+    cmd+=(--filter "${selected#|}")
+  elif [ -n "$grep" ]; then
+    cmd+=(--filter "$grep")
+  fi
   # Both vCPUs busy: one bats per share of the files (tests/vm/bats-shards.sh).
   jobs=${jobs:-$smp}
   if [ "$jobs" -gt 1 ] && [ ${#files[@]} -gt 1 ]; then
@@ -285,13 +306,13 @@ fi
   printf 'KIST_VM_CWD=%q\n' "$REPO"
   # The guest's /tmp is a fresh tmpfs: keep the repository and the build dir
   # visible there when they live in the host's /tmp.
-  keep=""
+  keep_dirs=""
   for d in "$REPO" "$KIST_BUILD" "${KIST:+$(dirname "$KIST")}"; do
     case "$d" in
-      /tmp/?*) d=${d#/tmp/} && keep="$keep /tmp/${d%%/*}" ;;
+      /tmp/?*) d=${d#/tmp/} && keep_dirs="$keep_dirs /tmp/${d%%/*}" ;;
     esac
   done
-  printf 'KIST_VM_KEEP=%q\n' "$keep"
+  printf 'KIST_VM_KEEP=%q\n' "$keep_dirs"
 } > "$JOB/vm.conf"
 {
   # Pass KIST_* through (not our own KIST_VM_* settings), and the one bats
