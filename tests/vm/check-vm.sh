@@ -7,7 +7,7 @@
 #
 # Boot 1, busybox as init: tests/vm/smoke.bats (the lane itself: cgroup v2,
 # crun/runc/kist run a container) and tests/{lifecycle,cgroups,update,pause,
-# seccomp,exec}.bats, run by two bats at once (-smp 2).  Boot 2, systemd as
+# seccomp,exec}.bats, less the tests listed in EXCLUDE below.  Boot 2, systemd as
 # PID 1: only what differs there, the smoke and cgroups tests about systemd
 # (--systemd-cgroup through a transient scope); skipped with --no-systemd or
 # when the host has no systemd.  kist comes from $KIST_BUILD (default build/).
