@@ -224,26 +224,38 @@ MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_p
 netfs fscache 9pnet 9pnet_virtio 9p overlay
 netlink_diag inet_diag tcp_diag udp_diag unix_diag af_packet_diag raw_diag
 crc32c_generic libcrc32c nfnetlink nf_tables"
-IRD=$JOB/initramfs
-mkdir -p "$IRD"/{bin,dev,proc,sys,modules,run,tmp} || die "mkdir $IRD"
-cp "$busybox" "$IRD/bin/busybox" && cp "$HERE/initramfs-init" "$IRD/init" \
-  && chmod 0755 "$IRD/init" || die "cannot populate the initramfs"
-: > "$IRD/modules.list"
-for m in $MODULES; do
-  f=$(modinfo -b "$KDIR" -k "$KVER" -F filename "$m" 2> /dev/null)
-  case "$f" in
-    "" | "(builtin)") continue ;; # absent or built in: nothing to load
-    *.ko) cp "$f" "$IRD/modules/$m.ko" ;;
-    *.ko.xz) xz -dc "$f" > "$IRD/modules/$m.ko" ;;
-    *.ko.zst) zstd -qdc "$f" > "$IRD/modules/$m.ko" ;;
-    *) note "skipping module $m ($f)"; continue ;;
-  esac || die "cannot copy module $m"
-  echo "$m" >> "$IRD/modules.list"
-done
-[ "$(id -u)" = 0 ] && mknod "$IRD/dev/console" c 5 1
-(cd "$IRD" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet | gzip -1) \
-  > "$JOB/initramfs.gz" || die "cannot build the initramfs"
-rm -rf "$IRD"
+# Built once per kernel, init script, busybox and module list, and kept
+# next to the kernel: ~20 s of host time per boot on a loaded machine.
+IRKEY=$({ cat "$HERE/initramfs-init" "$busybox"; echo "$MODULES"; } | md5sum | cut -c1-12)
+IRCACHE=$KDIR/initramfs-$IRKEY.gz
+if [ -s "$IRCACHE" ] && [ "$(id -u)" = 0 ]; then
+  cp "$IRCACHE" "$JOB/initramfs.gz" || die "cannot copy $IRCACHE"
+else
+  IRD=$JOB/initramfs
+  mkdir -p "$IRD"/{bin,dev,proc,sys,modules,run,tmp} || die "mkdir $IRD"
+  cp "$busybox" "$IRD/bin/busybox" && cp "$HERE/initramfs-init" "$IRD/init" \
+    && chmod 0755 "$IRD/init" || die "cannot populate the initramfs"
+  : > "$IRD/modules.list"
+  for m in $MODULES; do
+    f=$(modinfo -b "$KDIR" -k "$KVER" -F filename "$m" 2> /dev/null)
+    case "$f" in
+      "" | "(builtin)") continue ;; # absent or built in: nothing to load
+      *.ko) cp "$f" "$IRD/modules/$m.ko" ;;
+      *.ko.xz) xz -dc "$f" > "$IRD/modules/$m.ko" ;;
+      *.ko.zst) zstd -qdc "$f" > "$IRD/modules/$m.ko" ;;
+      *) note "skipping module $m ($f)"; continue ;;
+    esac || die "cannot copy module $m"
+    echo "$m" >> "$IRD/modules.list"
+  done
+  [ "$(id -u)" = 0 ] && mknod "$IRD/dev/console" c 5 1
+  (cd "$IRD" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet | gzip -1) \
+    > "$JOB/initramfs.gz" || die "cannot build the initramfs"
+  rm -rf "$IRD"
+  # Only a root-made one has /dev/console: cache that one.
+  if [ "$(id -u)" = 0 ]; then
+    cp "$JOB/initramfs.gz" "$IRCACHE.tmp.$$" && mv "$IRCACHE.tmp.$$" "$IRCACHE"
+  fi
+fi
 
 # ---- the job ---------------------------------------------------------------------
 KIST_BUILD=${KIST_BUILD:-$REPO/build}
@@ -344,10 +356,21 @@ fi
 # 65-95 s of TCG time (one fork per applet).  guest-run.sh copies it to the
 # guest's /tmp and points KIST_ROOTFS_CACHE at the copy.  One tar file: a
 # tree of ~400 symlinks costs thousands of 9p round trips.
+# Kept in the cache, keyed by make-rootfs.sh and busybox.
 if [ -z "${KIST_ROOTFS_CACHE:-}" ] && [ -r "$REPO/contrib/demo/make-rootfs.sh" ]; then
-  if BUSYBOX=$busybox bash "$REPO/contrib/demo/make-rootfs.sh" "$JOB/rootfs" \
-    && tar -C "$JOB/rootfs" -cf "$JOB/rootfs.tar" .; then
+  rootfs_tar=$CACHE/rootfs-$(cat "$REPO/contrib/demo/make-rootfs.sh" "$busybox" | md5sum | cut -c1-12).tar
+  if [ ! -s "$rootfs_tar" ]; then
+    if BUSYBOX=$busybox bash "$REPO/contrib/demo/make-rootfs.sh" "$JOB/rootfs" \
+      && tar -C "$JOB/rootfs" -cf "$rootfs_tar.tmp.$$" . \
+      && mv "$rootfs_tar.tmp.$$" "$rootfs_tar"; then
+      :
+    else
+      rm -f "$rootfs_tar.tmp.$$"
+    fi
     rm -rf "$JOB/rootfs"
+  fi
+  if [ -s "$rootfs_tar" ]; then
+    cp "$rootfs_tar" "$JOB/rootfs.tar"
   else
     note "cannot prebuild the busybox rootfs; the tests will build it in the guest"
   fi
