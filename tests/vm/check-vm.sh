@@ -48,14 +48,10 @@ EXCLUDE=(
   'config errors name the field' 'unknown action names' 'unknown syscall names'
   'every operator compares' 'two conditions on one argument' 'defaultErrnoRet is what'
   'ERRNO without errnoRet' 'podman-like profile runs'
-  # exec.bats: keep namespaces, cgroups, seccomp, caps, freezer, userns
+  # exec.bats: keep namespaces, cgroups, seccomp, caps, freezer, helper privacy, userns
   'exit codes 0' '--user, --additional-gids' '--process FILE overrides' '--process errors'
   'config with inheritable caps'
   '50 parallel execs' 'no fd leaks' 'LISTEN_FDS' '-d returns at once' 'forwards signals'
-  # Open: in the guest the second `kist exec` of this test never returns
-  # while the first is held by the seccomp agent (timeout at exec.bats:437);
-  # it passes on the host.  Left out until that is understood.
-  'not readable or ptraceable from the container'
 )
 
 allow_skip=0 systemd=1 tap=""
