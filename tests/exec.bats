@@ -424,6 +424,14 @@ while True:
                 target = fds[0]
             listeners.append(fds[0])
             continue
+        # select() also wakes for a listener whose filter has no task left
+        # (POLLHUP); RECV on it would block for good (kernel 6.1): drop it.
+        ev = select.poll(); ev.register(f, select.POLLIN)
+        ev = ev.poll(0)
+        if not ev or not ev[0][1] & select.POLLIN:
+            if ev and ev[0][1] & (select.POLLHUP | select.POLLERR):
+                listeners.remove(f); os.close(f)
+            continue
         buf = bytearray(80)
         try: fcntl.ioctl(f, RECV, buf)
         except OSError:

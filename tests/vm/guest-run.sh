@@ -99,6 +99,15 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 [ -r "$JOB/job.env" ] && set -a && . "$JOB/job.env" && set +a
 
 echo; say "boot done after $(cut -d' ' -f1 /proc/uptime) s (init=$MODE, kernel $(uname -r))"
+# The busybox rootfs run.sh prebuilt on the host: one copy to tmpfs (9p reads
+# are slow under TCG), then every test copies it from there.
+if [ -r "$JOB/rootfs.tar" ] && [ -z "${KIST_ROOTFS_CACHE:-}" ] \
+  && mkdir -p /tmp/kist-rootfs-cache \
+  && tar -C /tmp/kist-rootfs-cache -xpf "$JOB/rootfs.tar" \
+  && [ -e /tmp/kist-rootfs-cache/.kist-rootfs-complete ]; then
+  export KIST_ROOTFS_CACHE=/tmp/kist-rootfs-cache
+  say "busybox rootfs unpacked at $(cut -d' ' -f1 /proc/uptime) s"
+fi
 echo "KIST-VM-BEGIN"
 cd "${KIST_VM_CWD:-/}" || cd /
 # The job is not PID 1 (a shell as PID 1 would ignore SIGTERM/SIGINT sent by

@@ -27,10 +27,15 @@ usage: tests/vm/run.sh [options] [-- CMD [ARG...]]
                           A glob containing "/" is taken as a path from the
                           repository root (e.g. tests/vm/smoke.bats)
   --grep REGEX            only tests whose name matches REGEX (bats --filter)
+  --exclude REGEX         not the tests whose name matches REGEX
   --output FILE           also copy the job's clean output (the TAP) to FILE
   --timeout SECONDS       bound for the whole VM run (default: derived from
                           the number of tests; 1800 for a CMD)
   --mem MB, --smp N       guest size (default 2048, 2)
+  --jobs N                bats processes run at once in the guest, each on a
+                          share of the files (default 1: on a loaded host, two
+                          at once made each test ~4x slower, the vCPU threads
+                          being preempted; try 2 on an idle host)
   --quiet                 do not stream the guest console; print the job's
                           output at the end instead
   --keep                  keep the job directory (console log, output)
@@ -51,7 +56,7 @@ note () { echo "kist-vm: $*" >&2; }
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
 
-init=busybox filter="" grep="" output="" timeout="" mem=2048 smp=2
+init=busybox filter="" grep="" exclude="" output="" timeout="" mem=2048 smp=2 jobs=""
 quiet=0 keep=0
 cmd=()
 while [ $# -gt 0 ]; do
@@ -62,12 +67,15 @@ while [ $# -gt 0 ]; do
     --filter) filter=${2:?}; shift ;;
     --grep=*) grep=${1#--grep=} ;;
     --grep) grep=${2:?}; shift ;;
+    --exclude=*) exclude=${1#--exclude=} ;;
+    --exclude) exclude=${2:?}; shift ;;
     --output=*) output=${1#--output=} ;;
     --output) output=${2:?}; shift ;;
     --timeout=*) timeout=${1#--timeout=} ;;
     --timeout) timeout=${2:?}; shift ;;
     --mem) mem=${2:?}; shift ;;
     --smp) smp=${2:?}; shift ;;
+    --jobs) jobs=${2:?}; shift ;;
     --quiet) quiet=1 ;;
     --keep) keep=1 ;;
     -h | --help) usage; exit 0 ;;
@@ -132,6 +140,12 @@ kernel_version () {
 
 fetch_kernel () {
   local pkg ver tmp deb
+  # A fresh machine may have no apt lists yet (contrib/deps.sh skips apt-get
+  # when every package is installed): fetch them once when nothing is cached.
+  if ! kernel_version && [ "$(id -u)" = 0 ] && ! ls "$CACHE"/*/.done > /dev/null 2>&1; then
+    note "no kernel package in the apt lists: apt-get update"
+    apt-get update -qq > /dev/null 2>&1 || note "apt-get update failed"
+  fi
   if ! kernel_version; then
     use_cached "cannot find the kernel package in the apt lists (apt-get update?)"
     return
@@ -210,26 +224,38 @@ MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_p
 netfs fscache 9pnet 9pnet_virtio 9p overlay
 netlink_diag inet_diag tcp_diag udp_diag unix_diag af_packet_diag raw_diag
 crc32c_generic libcrc32c nfnetlink nf_tables"
-IRD=$JOB/initramfs
-mkdir -p "$IRD"/{bin,dev,proc,sys,modules,run,tmp} || die "mkdir $IRD"
-cp "$busybox" "$IRD/bin/busybox" && cp "$HERE/initramfs-init" "$IRD/init" \
-  && chmod 0755 "$IRD/init" || die "cannot populate the initramfs"
-: > "$IRD/modules.list"
-for m in $MODULES; do
-  f=$(modinfo -b "$KDIR" -k "$KVER" -F filename "$m" 2> /dev/null)
-  case "$f" in
-    "" | "(builtin)") continue ;; # absent or built in: nothing to load
-    *.ko) cp "$f" "$IRD/modules/$m.ko" ;;
-    *.ko.xz) xz -dc "$f" > "$IRD/modules/$m.ko" ;;
-    *.ko.zst) zstd -qdc "$f" > "$IRD/modules/$m.ko" ;;
-    *) note "skipping module $m ($f)"; continue ;;
-  esac || die "cannot copy module $m"
-  echo "$m" >> "$IRD/modules.list"
-done
-[ "$(id -u)" = 0 ] && mknod "$IRD/dev/console" c 5 1
-(cd "$IRD" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet | gzip -1) \
-  > "$JOB/initramfs.gz" || die "cannot build the initramfs"
-rm -rf "$IRD"
+# Built once per kernel, init script, busybox and module list, and kept
+# next to the kernel: ~20 s of host time per boot on a loaded machine.
+IRKEY=$({ cat "$HERE/initramfs-init" "$busybox"; echo "$MODULES"; } | md5sum | cut -c1-12)
+IRCACHE=$KDIR/initramfs-$IRKEY.gz
+if [ -s "$IRCACHE" ] && [ "$(id -u)" = 0 ]; then
+  cp "$IRCACHE" "$JOB/initramfs.gz" || die "cannot copy $IRCACHE"
+else
+  IRD=$JOB/initramfs
+  mkdir -p "$IRD"/{bin,dev,proc,sys,modules,run,tmp} || die "mkdir $IRD"
+  cp "$busybox" "$IRD/bin/busybox" && cp "$HERE/initramfs-init" "$IRD/init" \
+    && chmod 0755 "$IRD/init" || die "cannot populate the initramfs"
+  : > "$IRD/modules.list"
+  for m in $MODULES; do
+    f=$(modinfo -b "$KDIR" -k "$KVER" -F filename "$m" 2> /dev/null)
+    case "$f" in
+      "" | "(builtin)") continue ;; # absent or built in: nothing to load
+      *.ko) cp "$f" "$IRD/modules/$m.ko" ;;
+      *.ko.xz) xz -dc "$f" > "$IRD/modules/$m.ko" ;;
+      *.ko.zst) zstd -qdc "$f" > "$IRD/modules/$m.ko" ;;
+      *) note "skipping module $m ($f)"; continue ;;
+    esac || die "cannot copy module $m"
+    echo "$m" >> "$IRD/modules.list"
+  done
+  [ "$(id -u)" = 0 ] && mknod "$IRD/dev/console" c 5 1
+  (cd "$IRD" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet | gzip -1) \
+    > "$JOB/initramfs.gz" || die "cannot build the initramfs"
+  rm -rf "$IRD"
+  # Only a root-made one has /dev/console: cache that one.
+  if [ "$(id -u)" = 0 ]; then
+    cp "$JOB/initramfs.gz" "$IRCACHE.tmp.$$" && mv "$IRCACHE.tmp.$$" "$IRCACHE"
+  fi
+fi
 
 # ---- the job ---------------------------------------------------------------------
 KIST_BUILD=${KIST_BUILD:-$REPO/build}
@@ -249,12 +275,35 @@ if [ ${#cmd[@]} -eq 0 ]; then
     [ ${#files[@]} -gt "$n" ] || note "no bats file matches '$g'"
   done
   [ ${#files[@]} -gt 0 ] || die "no bats files selected"
+  # The tests to run: --grep matches, --exclude does not.  With --exclude,
+  # bats gets a --filter naming each remaining test (anchored, escaped).
+  selected="" kept=()
   for f in "${files[@]}"; do
-    ntests=$((ntests + $(grep -c '^[[:space:]]*@test' "$REPO/$f")))
+    n=0
+    while IFS= read -r name; do
+      [ -n "$grep" ] && ! [[ "$name" =~ $grep ]] && continue
+      [ -n "$exclude" ] && [[ "$name" =~ $exclude ]] && continue
+      n=$((n + 1))
+      # shellcheck disable=SC2001
+      selected="$selected|^$(sed 's/[][\\.*^$(){}+?|]/\\&/g' <<< "$name")\$"
+    done < <(sed -n 's/^[[:space:]]*@test[[:space:]]*"\(.*\)"[[:space:]]*{[[:space:]]*$/\1/p' "$REPO/$f")
+    [ "$n" -gt 0 ] && kept+=("$f")
+    ntests=$((ntests + n))
   done
+  [ -z "$exclude" ] || files=("${kept[@]}")
+  [ ${#files[@]} -gt 0 ] || die "no tests selected"
   # --timing: "in N ms" on each TAP line, to see what TCG makes slow.
   cmd=(bats --tap --timing)
-  [ -n "$grep" ] && cmd+=(--filter "$grep")
+  if [ -n "$exclude" ]; then
+    cmd+=(--filter "${selected#|}")
+  elif [ -n "$grep" ]; then
+    cmd+=(--filter "$grep")
+  fi
+  # --jobs N: one bats per share of the files (tests/vm/bats-shards.sh).
+  jobs=${jobs:-1}
+  if [ "$jobs" -gt 1 ] && [ ${#files[@]} -gt 1 ]; then
+    cmd=(bash tests/vm/bats-shards.sh "$jobs" "${cmd[@]:1}" --)
+  fi
   cmd+=("${files[@]}")
   note "running ${#files[@]} bats file(s), $ntests test(s): ${files[*]}"
 fi
@@ -271,13 +320,13 @@ fi
   printf 'KIST_VM_CWD=%q\n' "$REPO"
   # The guest's /tmp is a fresh tmpfs: keep the repository and the build dir
   # visible there when they live in the host's /tmp.
-  keep=""
+  keep_dirs=""
   for d in "$REPO" "$KIST_BUILD" "${KIST:+$(dirname "$KIST")}"; do
     case "$d" in
-      /tmp/?*) d=${d#/tmp/} && keep="$keep /tmp/${d%%/*}" ;;
+      /tmp/?*) d=${d#/tmp/} && keep_dirs="$keep_dirs /tmp/${d%%/*}" ;;
     esac
   done
-  printf 'KIST_VM_KEEP=%q\n' "$keep"
+  printf 'KIST_VM_KEEP=%q\n' "$keep_dirs"
 } > "$JOB/vm.conf"
 {
   # Pass KIST_* through (not our own KIST_VM_* settings), and the one bats
@@ -303,6 +352,29 @@ fi
   printf ' %q' "${cmd[@]}"
   printf '\n'
 } > "$JOB/job"
+# The tests' busybox rootfs, built natively here: made in the guest it costs
+# 65-95 s of TCG time (one fork per applet).  guest-run.sh copies it to the
+# guest's /tmp and points KIST_ROOTFS_CACHE at the copy.  One tar file: a
+# tree of ~400 symlinks costs thousands of 9p round trips.
+# Kept in the cache, keyed by make-rootfs.sh and busybox.
+if [ -z "${KIST_ROOTFS_CACHE:-}" ] && [ -r "$REPO/contrib/demo/make-rootfs.sh" ]; then
+  rootfs_tar=$CACHE/rootfs-$(cat "$REPO/contrib/demo/make-rootfs.sh" "$busybox" | md5sum | cut -c1-12).tar
+  if [ ! -s "$rootfs_tar" ]; then
+    if BUSYBOX=$busybox bash "$REPO/contrib/demo/make-rootfs.sh" "$JOB/rootfs" \
+      && tar -C "$JOB/rootfs" -cf "$rootfs_tar.tmp.$$" . \
+      && mv "$rootfs_tar.tmp.$$" "$rootfs_tar"; then
+      :
+    else
+      rm -f "$rootfs_tar.tmp.$$"
+    fi
+    rm -rf "$JOB/rootfs"
+  fi
+  if [ -s "$rootfs_tar" ]; then
+    cp "$rootfs_tar" "$JOB/rootfs.tar"
+  else
+    note "cannot prebuild the busybox rootfs; the tests will build it in the guest"
+  fi
+fi
 cp "$HERE/guest-run.sh" "$JOB/guest-run.sh" && mkdir "$JOB/systemd" \
   && cp "$HERE"/systemd/*.service "$HERE"/systemd/*.target "$JOB/systemd/" \
   || die "cannot populate $JOB"
@@ -316,11 +388,20 @@ if [ "$init" = systemd ]; then
   append="$append systemd.unified_cgroup_hierarchy=1 systemd.unit=kist-vm.target"
   append="$append fstab=0 systemd.show_status=error"
   # Boot jobs of the host's units that only cost time here (tmpfiles-setup
-  # alone walks the 9p tree for ~30 s under TCG).
+  # alone walks the 9p tree for ~30 s under TCG; journald, random-seed,
+  # sysusers and modules-load held sysinit.target back for ~17 s on a loaded
+  # host).  The job logs to the console, not the journal.
   for u in systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer \
     systemd-update-utmp.service systemd-timesyncd.service apt-daily.timer \
     apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer \
-    fstrim.timer man-db.timer; do
+    fstrim.timer man-db.timer \
+    systemd-journald.service systemd-journald.socket systemd-journald-dev-log.socket \
+    systemd-journald-audit.socket systemd-journal-flush.service \
+    systemd-random-seed.service systemd-sysusers.service systemd-modules-load.service \
+    systemd-binfmt.service proc-sys-fs-binfmt_misc.automount proc-sys-fs-binfmt_misc.mount \
+    sys-kernel-debug.mount sys-kernel-tracing.mount sys-kernel-config.mount \
+    sys-fs-fuse-connections.mount dev-hugepages.mount kmod-static-nodes.service \
+    systemd-sysctl.service podman.socket podman-auto-update.timer; do
     append="$append systemd.mask=$u"
   done
 fi
