@@ -172,6 +172,22 @@ in_container() {
   [ "$output" -ge 1000000 ]
 }
 
+@test "a time namespace with a user namespace: offsets written, root mapped" {
+  [ -e /proc/self/ns/time ] || skip "no time namespaces in this kernel"
+  chmod 755 "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR"
+  set_config '.linux.namespaces += [{"type": "user"}, {"type": "time"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.timeOffsets = {"boottime": {"secs": 1000000, "nanosecs": 0}, "monotonic": {"secs": 2000000, "nanosecs": 0}}'
+  in_container 'cut -d. -f1 /proc/uptime; cat /proc/self/timens_offsets; id -u; readlink /proc/self/ns/time'
+  assert_success
+  [ "${lines[0]}" -ge 1000000 ]
+  assert_line --regexp '^monotonic +2000000 +0$'
+  assert_line --regexp '^boottime +1000000 +0$'
+  assert_line --index 3 0
+  [ "${lines[4]}" != "$(readlink /proc/self/ns/time)" ]
+}
+
 @test "joining a namespace of the wrong type is refused before anything is made" {
   set_config ".linux.namespaces = [.linux.namespaces[] | if .type == \"ipc\" then .path = \"/proc/self/ns/net\" else . end]"
   run kist run --bundle "$BUNDLE" "$ID"

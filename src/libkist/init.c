@@ -129,8 +129,6 @@ static void setup_namespaces_slow(const struct kist_init_args *a, char **proc_cg
     TRY(kist_sync_send(a->sync_fd, KIST_SYNC_USERNS, 0, NULL, -1, &err));
     TRY(kist_sync_expect(a->sync_fd, KIST_SYNC_USERNS_DONE, NULL, NULL, &err));
   }
-  if ((ns->new_flags & CLONE_NEWUSER) || ns->join_fd[KIST_NS_USER] >= 0)
-    TRY(become_ns_root(&err));
   if (kist_mounts_need_cgroup_paths(a->cfg))
     *proc_cgroup = read_proc_cgroup();
   int rest = ns->new_flags & ~CLONE_NEWUSER;
@@ -138,8 +136,14 @@ static void setup_namespaces_slow(const struct kist_init_args *a, char **proc_cg
     kist_fail(&err, errno, "create namespaces (flags 0x%x)", (unsigned)rest);
     die(&err, 1);
   }
+  /* Offsets before the setresuid below: changing uids makes us
+   * non-dumpable, and /proc/self then belongs to a root the user
+   * namespace does not map (EACCES). Our caps in the new namespaces are
+   * already full. */
   if (rest & CLONE_NEWTIME)
     TRY(kist_ns_write_time_offsets(a->cfg, &err));
+  if ((ns->new_flags & CLONE_NEWUSER) || ns->join_fd[KIST_NS_USER] >= 0)
+    TRY(become_ns_root(&err));
   if (!kist_ns_plan_needs_fork(ns))
     return;
   /* CLONE_PARENT: the real init is kist's child, not ours, so `run` can
