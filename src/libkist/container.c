@@ -27,6 +27,7 @@
 #include "container.h"
 #include "devices.h"
 #include "hooks.h"
+#include "idmap.h"
 #include "init.h"
 #include "log.h"
 #include "lsm.h"
@@ -148,6 +149,7 @@ struct creation {
   size_t config_len;
   struct kist_ns_plan ns;
   struct kist_seccomp *seccomp;
+  int *idmap_fds; /* detached idmapped mounts for the init (idmap.c) */
   int console_fd;
   int pidfile_dirfd;
   char *pidfile_base;
@@ -175,6 +177,8 @@ static void creation_init(struct creation *c, const struct kist_context *ctx, co
 
 static void creation_free(struct creation *c)
 {
+  if (c->cfg)
+    kist_idmap_close(c->idmap_fds, c->cfg->mounts_len);
   if (c->cfg)
     free_oci_config(c->cfg);
   free(c->bundle);
@@ -487,6 +491,8 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
   }
   c->sync_fd = sp[0];
   child_end = sp[1];
+  if (kist_idmap_open(cfg, c->bundle, &c->idmap_fds, err) < 0)
+    goto fail;
 
   /* Fast path: clone makes every namespace at once. Joins (and time
    * namespaces, whose offsets must be set before anyone enters) need the
@@ -513,6 +519,7 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
     .clone_flags = flags,
     .slow_path = slow,
     .seccomp = c->seccomp,
+    .idmap_fds = c->idmap_fds,
   };
   fflush(stdout);
   fflush(stderr);
@@ -532,6 +539,8 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
     kist_init_main(&args);
   }
   c->pid = pid;
+  kist_idmap_close(c->idmap_fds, cfg->mounts_len); /* the init has its copies */
+  c->idmap_fds = NULL;
   close(steal_fd(&child_end));
   if (lfd >= 0)
     close(steal_fd(&lfd));

@@ -56,7 +56,7 @@ static _Noreturn void die(kist_error_t *err, int exit_code)
 
 static int close_inherited(const struct kist_init_args *a, kist_error_t *err)
 {
-  size_t n = 0, cap = (size_t)a->preserve_fds + 4 + KIST_NS_COUNT;
+  size_t n = 0, cap = (size_t)a->preserve_fds + 4 + KIST_NS_COUNT + a->cfg->mounts_len;
   cleanup_free int *keep = xcalloc(cap, sizeof(int));
   keep[n++] = a->sync_fd;
   if (a->listen_fd >= 0)
@@ -66,6 +66,9 @@ static int close_inherited(const struct kist_init_args *a, kist_error_t *err)
   for (int k = 0; k < KIST_NS_COUNT; k++)
     if (a->ns->join_fd[k] >= 0)
       keep[n++] = a->ns->join_fd[k];
+  for (size_t i = 0; a->idmap_fds && i < a->cfg->mounts_len; i++)
+    if (a->idmap_fds[i] >= 0)
+      keep[n++] = a->idmap_fds[i];
   for (int i = 0; i < a->preserve_fds; i++)
     keep[n++] = 3 + i;
   if (close_fds_from(3, keep, n) < 0)
@@ -310,11 +313,15 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
       .new_netns = ns->new_flags & CLONE_NEWNET,
       .new_cgroupns = ns->new_flags & CLONE_NEWCGROUP,
       .proc_cgroup = proc_cgroup,
+      .idmap_fds = a->idmap_fds,
     };
     cleanup_close int rootfd = kist_rootfs_prepare(cfg, a->rootfs, &err);
     if (rootfd < 0)
       die(&err, 1);
     TRY(kist_mounts_apply(cfg, rootfd, &env, &err));
+    for (size_t i = 0; a->idmap_fds && i < cfg->mounts_len; i++)
+      if (a->idmap_fds[i] >= 0)
+        close(a->idmap_fds[i]); /* attached now */
     TRY(kist_devices_setup(cfg, rootfd, env.new_userns, &err));
     TRY(kist_masks_apply(cfg, rootfd, &err));
     create_hooks(a, pid);

@@ -30,6 +30,7 @@ struct kist_init_args {
   bool into_cgroup; /* clone placed the init in its cgroup */
   bool slow_path;   /* namespaces are joined/made after clone (joins, time ns) */
   struct kist_seccomp *seccomp;
+  const int *idmap_fds; /* cfg->mounts_len detached idmapped trees or -1 (idmap.c), or NULL */
 };
 
 /* Runs in the cloned child; never returns. Errors go to the parent as one

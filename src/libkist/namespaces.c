@@ -193,18 +193,29 @@ static int write_proc(pid_t pid, const char *file, const char *data, const char 
   return 0;
 }
 
+int kist_ns_write_maps(pid_t pid, oci_id_mapping **uid, size_t nuid, oci_id_mapping **gid,
+                       size_t ngid, const char *field, kist_error_t *err)
+{
+  char what[96];
+  /* Without CAP_SETGID in the parent namespace the kernel only accepts a
+   * gid_map once setgroups is denied (user_namespaces(7)). */
+  snprintf(what, sizeof what, "%s.gidMappings", field);
+  if (geteuid() != 0 && write_proc(pid, "setgroups", "deny", what, err) < 0)
+    return -1;
+  snprintf(what, sizeof what, "%s.uidMappings", field);
+  cleanup_free char *uids = format_map(uid, nuid);
+  if (write_proc(pid, "uid_map", uids, what, err) < 0)
+    return -1;
+  snprintf(what, sizeof what, "%s.gidMappings", field);
+  cleanup_free char *gids = format_map(gid, ngid);
+  return write_proc(pid, "gid_map", gids, what, err);
+}
+
 int kist_ns_write_id_maps(pid_t pid, const oci_config *cfg, kist_error_t *err)
 {
   const oci_config_linux *l = cfg->linux;
-  /* Without CAP_SETGID in the parent namespace the kernel only accepts a
-   * gid_map once setgroups is denied (user_namespaces(7)). */
-  if (geteuid() != 0 && write_proc(pid, "setgroups", "deny", "linux.gidMappings", err) < 0)
-    return -1;
-  cleanup_free char *uids = format_map(l->uid_mappings, l->uid_mappings_len);
-  if (write_proc(pid, "uid_map", uids, "linux.uidMappings", err) < 0)
-    return -1;
-  cleanup_free char *gids = format_map(l->gid_mappings, l->gid_mappings_len);
-  return write_proc(pid, "gid_map", gids, "linux.gidMappings", err);
+  return kist_ns_write_maps(pid, l->uid_mappings, l->uid_mappings_len, l->gid_mappings,
+                            l->gid_mappings_len, "linux", err);
 }
 
 int kist_ns_write_time_offsets(const oci_config *cfg, kist_error_t *err)
