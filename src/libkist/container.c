@@ -34,6 +34,7 @@
 #include "masks.h"
 #include "mounts.h"
 #include "namespaces.h"
+#include "netdev.h"
 #include "process.h"
 #include "seccomp.h"
 #include "sync.h"
@@ -158,8 +159,9 @@ struct creation {
   int sync_fd;
   pid_t pid, helper;
   int pidfd;
-  bool relay_tty;   /* run in the foreground relays the terminal itself */
-  bool hook_failed; /* a create/start hook failed: teardown runs poststop */
+  bool relay_tty;     /* run in the foreground relays the terminal itself */
+  bool hook_failed;   /* a create/start hook failed: teardown runs poststop */
+  bool netdevs_moved; /* linux.netDevices went into the init's namespace */
   struct kist_state st;
 };
 
@@ -201,6 +203,8 @@ static void creation_free(struct creation *c)
 /* Undoes a failed create: the init, its cgroup, the state dir. */
 static void creation_teardown(struct creation *c)
 {
+  if (c->netdevs_moved)
+    kist_netdev_return(c->cfg, c->pid);
   if (c->pid > 0) {
     signal_pid(c->pidfd, c->pid, SIGKILL);
     while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
@@ -291,6 +295,8 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
   if (stat(c->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
     return kist_fail(err, 0, "root.path: %s is not a directory", c->rootfs);
   if (kist_ns_plan(cfg, &c->ns, err) < 0)
+    return -1;
+  if (kist_netdev_validate(cfg, &c->ns, err) < 0)
     return -1;
   if (!c->ns.private_mnt && check_shared_mnt(cfg, err) < 0)
     return -1;
@@ -401,6 +407,16 @@ static int run_create_hooks(struct creation *c, kist_error_t *err)
   return 0;
 }
 
+/* linux.netDevices, once: the init's network namespace exists by the time
+ * it asks for hooks or says it is ready. */
+static int move_net_devices(struct creation *c, kist_error_t *err)
+{
+  if (c->netdevs_moved || !kist_netdev_wanted(c->cfg))
+    return 0;
+  c->netdevs_moved = true;
+  return kist_netdev_move(c->cfg, c->pid, err);
+}
+
 /* Serves the init until it is ready. */
 static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
 {
@@ -430,6 +446,8 @@ static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
       break;
     case KIST_SYNC_HOOKS:
       c->st.pid = c->pid;
+      if (move_net_devices(c, err) < 0)
+        return -1;
       if (run_create_hooks(c, err) < 0) {
         c->hook_failed = true;
         return -1;
@@ -438,7 +456,7 @@ static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
         return -1;
       break;
     case KIST_SYNC_READY:
-      return 0;
+      return move_net_devices(c, err);
     case KIST_SYNC_ERROR:
       c->hook_failed = m.value & KIST_SYNC_HOOK_FAILED;
       if (exit_code)
