@@ -427,3 +427,48 @@ in_container() {
   assert_one_line_error "cannot be idmapped"
   assert_root_empty
 }
+
+@test "masked paths: files are the real /dev/null and read empty, dirs are empty and read-only" {
+  set_config '.linux.maskedPaths = ["/proc/keys", "/proc/timer_list", "/sys/firmware", "/proc/acpi"]'
+  in_container 'stat -c "%n %F %t:%T" /proc/keys /proc/timer_list; head -c 100 /proc/keys | wc -c; ls -A /sys/firmware | wc -l; touch /sys/firmware/x 2>/dev/null && echo written || echo refused; echo x > /proc/timer_list && cat /proc/timer_list | wc -c'
+  assert_success
+  assert_line --index 0 "/proc/keys character special file 1:3"
+  assert_line --index 1 "/proc/timer_list character special file 1:3"
+  assert_line --index 2 0
+  assert_line --index 3 0
+  assert_line --index 4 refused
+  assert_line --index 5 0
+}
+
+@test "devices: the defaults are 0666 character devices; linux.devices get type, numbers, mode and owner" {
+  set_config '.linux.devices = [
+      {"path": "/dev/kistc", "type": "c", "major": 1, "minor": 5, "fileMode": 384, "uid": 12, "gid": 34},
+      {"path": "/dev/sub/kistb", "type": "b", "major": 7, "minor": 200, "fileMode": 416},
+      {"path": "/dev/kistp", "type": "p", "fileMode": 420}]'
+  in_container 'stat -c "%n %F %t:%T %a %u:%g" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/kistc /dev/sub/kistb /dev/kistp'
+  assert_success
+  assert_output "/dev/null character special file 1:3 666 0:0
+/dev/zero character special file 1:5 666 0:0
+/dev/full character special file 1:7 666 0:0
+/dev/random character special file 1:8 666 0:0
+/dev/urandom character special file 1:9 666 0:0
+/dev/tty character special file 5:0 666 0:0
+/dev/kistc character special file 1:5 600 12:34
+/dev/sub/kistb block special file 7:c8 640 0:0
+/dev/kistp fifo 0:0 644 0:0"
+}
+
+@test "a mount destination through a rootfs symlink to /etc lands in the rootfs's /etc, never the host's" {
+  before=$(sha256sum /etc/hostname)
+  ln -s /etc "$BUNDLE/rootfs/hostetc"
+  echo evil >"$BATS_TEST_TMPDIR/evil"
+  add_mount /hostetc/hostname "$BATS_TEST_TMPDIR/evil" '["bind", "ro"]'
+  set_config ".mounts += [{\"destination\": \"/hostetc/kist-iso-$$\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"}]"
+  in_container "cat /etc/hostname; grep -c ' /etc/kist-iso-$$ ' /proc/self/mountinfo"
+  assert_success
+  assert_output "evil
+1"
+  [ "$(sha256sum /etc/hostname)" = "$before" ]
+  [ ! -e "/etc/kist-iso-$$" ]
+  ! grep -E ' /etc/(hostname|kist-iso-)' /proc/self/mountinfo
+}
