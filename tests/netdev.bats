@@ -130,3 +130,16 @@ gone_from_host() {
   [ "$(jq -r .linux.mountExtensions.idmap.enabled <<<"$output")" = true ]
   jq -e '.mountOptions | index("idmap") and index("ridmap")' <<<"$output" >/dev/null
 }
+
+@test "netDevices: into a network namespace owned by the container's user namespace" {
+  chmod 755 "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR"
+  set_config '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.netDevices = {($dev): {"name": "ceth0"}}' --arg dev "$IF"
+  in_container 'ip -o -4 addr show dev ceth0; cat /sys/class/net/ceth0/flags'
+  assert_success
+  assert_line --regexp 'inet 10\.213\.0\.1/24'
+  # IFF_UP is bit 0 of the flags.
+  [ $(( $(tail -n 1 <<<"$output") & 1 )) -eq 1 ]
+}
