@@ -472,3 +472,18 @@ in_container() {
   [ ! -e "/etc/kist-iso-$$" ]
   ! grep -E ' /etc/(hostname|kist-iso-)' /proc/self/mountinfo
 }
+
+@test "joining a user namespace by path with a new time namespace: offsets still written" {
+  [ -e /proc/self/ns/time ] || skip "no time namespaces in this kernel"
+  userns_config
+  set_config '.process.args = ["sleep", "100"]'
+  start_detached "$ID-a"
+  apid=$(kist state "$ID-a" | jq -r .pid)
+  set_config "del(.linux.uidMappings, .linux.gidMappings)
+    | .linux.namespaces = [.linux.namespaces[] | if .type == \"user\" then .path = \"/proc/$apid/ns/user\" else . end] + [{\"type\": \"time\"}]
+    | .linux.timeOffsets = {\"boottime\": {\"secs\": 1000000, \"nanosecs\": 0}}"
+  in_container 'cut -d. -f1 /proc/uptime; readlink /proc/self/ns/user'
+  assert_success
+  [ "${lines[0]}" -ge 1000000 ]
+  assert_line --index 1 "$(readlink /proc/$apid/ns/user)"
+}
