@@ -111,6 +111,15 @@ gone_from_host() {
   ip link show "$PEER" >/dev/null
 }
 
+@test "netDevices: also when the init itself died of the failure (createContainer hook)" {
+  set_config '.linux.netDevices = {($dev): {"name": "ceth0"}} | .hooks.createContainer = [{"path": "/bin/false"}]' --arg dev "$IF"
+  run --separate-stderr kist run --bundle "$BUNDLE" "$ID"
+  assert_failure
+  assert_root_empty
+  run ip -o link show "$IF"
+  assert_success
+}
+
 @test "netDevices: joining another container's network namespace moves the interface there" {
   set_config '.process.args = ["sleep", "100"]'
   kist run -d --bundle "$BUNDLE" "$ID-a" >"$BATS_TEST_TMPDIR/run.out" 2>&1 </dev/null

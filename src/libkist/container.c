@@ -159,9 +159,9 @@ struct creation {
   int sync_fd;
   pid_t pid, helper;
   int pidfd;
-  bool relay_tty;     /* run in the foreground relays the terminal itself */
-  bool hook_failed;   /* a create/start hook failed: teardown runs poststop */
-  bool netdevs_moved; /* linux.netDevices went into the init's namespace */
+  bool relay_tty;   /* run in the foreground relays the terminal itself */
+  bool hook_failed; /* a create/start hook failed: teardown runs poststop */
+  int netns_fd;     /* the init's network namespace once netDevices moved in, else -1 */
   struct kist_state st;
 };
 
@@ -173,6 +173,7 @@ static void creation_init(struct creation *c, const struct kist_context *ctx, co
   c->id = id;
   c->o = o;
   c->console_fd = c->pidfile_dirfd = c->rootfd = c->dirfd = c->sync_fd = c->pidfd = -1;
+  c->netns_fd = -1;
   for (int k = 0; k < KIST_NS_COUNT; k++)
     c->ns.join_fd[k] = -1;
 }
@@ -193,7 +194,8 @@ static void creation_free(struct creation *c)
     kist_seccomp_free(c->seccomp);
   if (c->cg)
     kist_cgroup_free(c->cg);
-  int fds[] = {c->console_fd, c->pidfile_dirfd, c->rootfd, c->dirfd, c->sync_fd, c->pidfd};
+  int fds[] = {c->console_fd, c->pidfile_dirfd, c->rootfd,  c->dirfd,
+               c->sync_fd,    c->pidfd,         c->netns_fd};
   for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
     if (fds[i] >= 0)
       close(fds[i]);
@@ -203,8 +205,8 @@ static void creation_free(struct creation *c)
 /* Undoes a failed create: the init, its cgroup, the state dir. */
 static void creation_teardown(struct creation *c)
 {
-  if (c->netdevs_moved)
-    kist_netdev_return(c->cfg, c->pid);
+  if (c->netns_fd >= 0)
+    kist_netdev_return(c->cfg, c->netns_fd);
   if (c->pid > 0) {
     signal_pid(c->pidfd, c->pid, SIGKILL);
     while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
@@ -408,13 +410,13 @@ static int run_create_hooks(struct creation *c, kist_error_t *err)
 }
 
 /* linux.netDevices, once: the init's network namespace exists by the time
- * it asks for hooks or says it is ready. */
+ * it asks for hooks or says it is ready. Its fd is kept so a failing create
+ * can still hand the interfaces back after the init is gone. */
 static int move_net_devices(struct creation *c, kist_error_t *err)
 {
-  if (c->netdevs_moved || !kist_netdev_wanted(c->cfg))
+  if (c->netns_fd >= 0 || !kist_netdev_wanted(c->cfg))
     return 0;
-  c->netdevs_moved = true;
-  return kist_netdev_move(c->cfg, c->pid, err);
+  return kist_netdev_move(c->cfg, c->pid, &c->netns_fd, err);
 }
 
 /* Serves the init until it is ready. */

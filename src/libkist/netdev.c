@@ -370,14 +370,9 @@ static int move_one(struct mover *mv, const char *key, const char *to, kist_erro
   return 0;
 }
 
-static int mover_open(struct mover *mv, pid_t pid, kist_error_t *err)
+static int mover_open(struct mover *mv, int nsfd, kist_error_t *err)
 {
-  *mv = (struct mover){.host = -1, .ct = -1, .nsfd = -1};
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
-  mv->nsfd = open(path, O_RDONLY | O_CLOEXEC);
-  if (mv->nsfd < 0)
-    return kist_fail(err, errno, "linux.netDevices: open %s", path);
+  *mv = (struct mover){.host = -1, .ct = -1, .nsfd = nsfd};
   mv->host = nl_socket(-1, err);
   if (mv->host < 0)
     return -1;
@@ -387,7 +382,7 @@ static int mover_open(struct mover *mv, pid_t pid, kist_error_t *err)
 
 static void mover_close(struct mover *mv)
 {
-  int fds[] = {mv->host, mv->ct, mv->nsfd};
+  int fds[] = {mv->host, mv->ct};
   for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
     if (fds[i] >= 0)
       close(fds[i]);
@@ -395,12 +390,17 @@ static void mover_close(struct mover *mv)
   free(mv->cl.v);
 }
 
-int kist_netdev_move(const oci_config *cfg, pid_t pid, kist_error_t *err)
+int kist_netdev_move(const oci_config *cfg, pid_t pid, int *netns_fd, kist_error_t *err)
 {
   if (!kist_netdev_wanted(cfg))
     return 0;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+  *netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (*netns_fd < 0)
+    return kist_fail(err, errno, "linux.netDevices: open %s", path);
   struct mover mv;
-  int r = mover_open(&mv, pid, err);
+  int r = mover_open(&mv, *netns_fd, err);
   const oci_map_net_device *m = cfg->linux->net_devices;
   for (size_t i = 0; r == 0 && i < m->len; i++)
     r = move_one(&mv, m->keys[i], target_name(cfg, i), err);
@@ -408,13 +408,13 @@ int kist_netdev_move(const oci_config *cfg, pid_t pid, kist_error_t *err)
   return r;
 }
 
-void kist_netdev_return(const oci_config *cfg, pid_t pid)
+void kist_netdev_return(const oci_config *cfg, int netns_fd)
 {
-  if (!kist_netdev_wanted(cfg) || pid <= 0)
+  if (!kist_netdev_wanted(cfg) || netns_fd < 0)
     return;
   kist_error_t err = NULL;
   struct mover mv;
-  int r = mover_open(&mv, pid, &err);
+  int r = mover_open(&mv, netns_fd, &err);
   kist_error_release(&err);
   cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   if (r < 0 || self < 0) {

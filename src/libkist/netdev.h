@@ -21,13 +21,14 @@ int kist_netdev_validate(const oci_config *cfg, const struct kist_ns_plan *plan,
 /* Parent, once the init's network namespace exists: moves each interface
  * into /proc/PID/ns/net, renames it (`name`, "%d" templates allowed),
  * puts back its permanent global addresses and sets it up. A name taken in
- * the container is an error before anything moves. */
-int kist_netdev_move(const oci_config *cfg, pid_t pid, kist_error_t *err);
+ * the container is an error before anything moves. *netns_fd gets an fd of
+ * that namespace (also on failure, once opened) for kist_netdev_return. */
+int kist_netdev_move(const oci_config *cfg, pid_t pid, int *netns_fd, kist_error_t *err);
 
 /* A create failing after the move: the interfaces that can still be found
- * go back to kist's namespace under their host names (best effort, before
- * the init dies; otherwise the kernel destroys virtual ones). A normal
+ * in netns_fd go back to kist's namespace under their host names (best
+ * effort; the fd keeps the namespace alive after the init died). A normal
  * delete never does this: the runtime-spec leaves them to the kernel. */
-void kist_netdev_return(const oci_config *cfg, pid_t pid);
+void kist_netdev_return(const oci_config *cfg, int netns_fd);
 
 #endif
