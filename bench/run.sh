@@ -18,6 +18,9 @@
 #                 directory under /tmp, printed at the end)
 #   -q            quick look: 4 rounds, 50 live containers
 #
+# The environment can set the defaults: KIST_BENCH_ROUNDS, KIST_BENCH_RUNS,
+# KIST_BENCH_LIVE (e.g. 50 for a quick scale check), KIST_BENCH_PAR.
+#
 # Ends with two tables: the summary (ratios and targets only) and the details
 # (median and min-max of every runtime).  Ratios are kist/other: below 1 means
 # kist is faster, except for throughput (containers/s) where above 1 does.
@@ -36,10 +39,10 @@ bench_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$bench_dir")
 
 KIST=${KIST:-$repo/build/kist}
-ROUNDS=15
-RUNS=2
-LIVE=500
-PAR=8
+ROUNDS=${KIST_BENCH_ROUNDS:-15}
+RUNS=${KIST_BENCH_RUNS:-2}
+LIVE=${KIST_BENCH_LIVE:-500}
+PAR=${KIST_BENCH_PAR:-8}
 SCENARIOS="run-min,run-podman,lifecycle,exec,parallel,scale,rss,memcg"
 OUT=
 orig_args=("$@")
@@ -116,11 +119,18 @@ OUT=$(cd "$OUT" && pwd)
 RAW=$OUT/raw
 RTS=(kist crun runc)
 
+# State roots on a tmpfs, as their defaults (/run/kist, /run/crun,
+# /run/runc) are: on a disk file system every state file a runtime creates
+# costs an inode allocation (on ext4 with many recently deleted inodes, a
+# bitmap scan), which would measure the disk rather than the runtime. The
+# tmpfs is mounted in this private mount namespace only.
+mkdir -p "$WORK/state"
+mount -t tmpfs -o mode=0700,size=256m kist-bench "$WORK/state"
 rt_cmd() {
   case $1 in
-  kist) echo "$KIST --root $WORK/state-kist" ;;
-  crun) echo "crun --root $WORK/state-crun" ;;
-  runc) echo "runc --root $WORK/state-runc" ;;
+  kist) echo "$KIST --root $WORK/state/kist" ;;
+  crun) echo "crun --root $WORK/state/crun" ;;
+  runc) echo "runc --root $WORK/state/runc" ;;
   esac
 }
 
@@ -143,9 +153,7 @@ cleanup() {
   for d in /sys/fs/cgroup/*/kbfloor-*; do
     [ -d "$d" ] && rmdir "$d" 2>/dev/null
   done
-  for rt in "${RTS[@]}"; do
-    rm -rf "$WORK/state-$rt" 2>/dev/null
-  done
+  umount "$WORK/state" 2>/dev/null && rmdir "$WORK/state"
   rm -rf "$WORK/bundles" "$WORK/ids-"* "$WORK/floor" "$WORK"/*.err "$WORK"/*-ids* "$WORK"/h.* 2>/dev/null
   [[ "$OUT" == "$WORK"/* ]] || rm -rf "$WORK"
 }

@@ -61,3 +61,19 @@ int cli_take_id(const char *cmd, int argc, char **argv, const char **id)
   *id = argv[optind];
   return 0;
 }
+
+int cli_parse_id_only(const struct kist_command *cmd, int argc, char **argv, const char **id)
+{
+  static const struct option opts[] = {CLI_HELP_OPTION, {NULL, 0, NULL, 0}};
+  int c;
+  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    if (c == 'h') {
+      cli_print_help(cmd);
+      return 0;
+    }
+    cli_usage_error(cmd->name, "unknown option '%s' (see kist %s --help)", argv[optind - 1],
+                    cmd->name);
+    return -1;
+  }
+  return cli_take_id(cmd->name, argc, argv, id) != 0 ? -1 : 1;
+}

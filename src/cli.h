@@ -38,4 +38,10 @@ int cli_parse_bool(const char *s, bool *out);
 /* Requires exactly one positional container id after options. */
 int cli_take_id(const char *cmd, int argc, char **argv, const char **id);
 
+/* For commands whose only argument is the container id (start, pause,
+ * resume, state): parses -h/--help and the id. Returns 1 with *id set, 0
+ * when the help was printed (exit 0), -1 after a usage error (exit
+ * KIST_EXIT_FAILURE). */
+int cli_parse_id_only(const struct kist_command *cmd, int argc, char **argv, const char **id);
+
 #endif

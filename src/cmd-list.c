@@ -18,10 +18,19 @@ static const char usage[] = "Usage: kist list [OPTIONS]\n"
                             "  -q, --quiet           print only the ids\n"
                             "  -h, --help            show this help\n";
 
+/* Containers mostly share one owner: look each uid up once (getpwuid
+ * reads /etc/passwd every call), so list stays flat with many containers. */
 static char *owner(uid_t uid)
 {
-  struct passwd *pw = getpwuid(uid);
-  return pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)uid);
+  static uid_t last_uid;
+  static char *last_name;
+  if (last_name == NULL || uid != last_uid) {
+    struct passwd *pw = getpwuid(uid);
+    free(last_name);
+    last_name = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)uid);
+    last_uid = uid;
+  }
+  return xstrdup(last_name);
 }
 
 static int run(struct kist_context *ctx, int argc, char **argv)

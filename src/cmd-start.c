@@ -12,19 +12,10 @@ static const char usage[] = "Usage: kist start ID\n"
 
 static int run(struct kist_context *ctx, int argc, char **argv)
 {
-  static const struct option opts[] = {CLI_HELP_OPTION, {NULL, 0, NULL, 0}};
-  int c;
-  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-    if (c == 'h') {
-      cli_print_help(&kist_cmd_start);
-      return 0;
-    }
-    return cli_usage_error("start", "unknown option '%s' (see kist start --help)",
-                           argv[optind - 1]);
-  }
   const char *id;
-  if (cli_take_id("start", argc, argv, &id) != 0)
-    return KIST_EXIT_FAILURE;
+  int r = cli_parse_id_only(&kist_cmd_start, argc, argv, &id);
+  if (r <= 0)
+    return r < 0 ? KIST_EXIT_FAILURE : 0;
   kist_error_t err = NULL;
   if (kist_container_start(ctx, id, &err) < 0)
     return cli_fail(&err);

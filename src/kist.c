@@ -10,13 +10,14 @@
 
 #include "commands.h"
 #include "log.h"
+#include "rootless.h"
 #include "util.h"
 
 static const struct kist_command *const commands[] = {
   &kist_cmd_create,   &kist_cmd_start,  &kist_cmd_run,    &kist_cmd_state,
   &kist_cmd_kill,     &kist_cmd_delete, &kist_cmd_list,   &kist_cmd_spec,
   &kist_cmd_features, &kist_cmd_check,  &kist_cmd_update, &kist_cmd_pause,
-  &kist_cmd_resume,   &kist_cmd_ps,     &kist_cmd_events, &kist_cmd_exec,
+  &kist_cmd_resume,   &kist_cmd_ps,     &kist_cmd_events, &kist_cmd_exec, &kist_cmd_checkpoint, &kist_cmd_restore,
 };
 
 static const char global_usage[] =
@@ -152,7 +153,7 @@ int main(int argc, char **argv)
   if (ctx.root == NULL) {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     static char *xdg_root;
-    if (geteuid() != 0 && xdg != NULL && xdg[0] != '\0')
+    if (!kist_privileged() && xdg != NULL && xdg[0] != '\0')
       ctx.root = xdg_root = xasprintf("%s/kist", xdg);
     else
       ctx.root = "/run/kist";

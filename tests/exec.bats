@@ -205,10 +205,34 @@ JSON
   run --separate-stderr kist exec --cwd relative "$ID" true
   [ "$status" -eq 255 ]
   [[ "$stderr" == *"process.cwd"*"absolute"* ]]
+  # A device is refused at once (not read forever); an empty file is no object.
+  run --separate-stderr timeout 10 "$KIST" --root "$KIST_ROOT" exec --process /dev/zero "$ID"
+  [ "$status" -eq 255 ]
+  [[ "$stderr" == *"/dev/zero"*"not a regular file"* ]]
+  : >"$BATS_TEST_TMPDIR/empty.json"
+  run --separate-stderr kist exec --process "$BATS_TEST_TMPDIR/empty.json" "$ID"
+  [ "$status" -eq 255 ]
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  # A pipe is fine: --process /dev/stdin.
+  run bash -c 'echo "{\"args\": [\"echo\", \"piped\"], \"cwd\": \"/\"}" |
+    "$KIST" --root "$2" exec --process /dev/stdin "$1"' _ "$ID" "$KIST_ROOT"
+  assert_success
+  assert_output piped
 }
 
-@test "exec: refuses a stopped container and a paused one unless --ignore-paused" {
-  start_container
+@test "exec: refuses a created container, a stopped one, and a paused one unless --ignore-paused" {
+  kist create --bundle "$BUNDLE" "$ID" >"$BATS_TEST_TMPDIR/create.out" 2>&1 </dev/null
+  run --separate-stderr kist exec "$ID" sh -c 'echo ran >/tmp/created'
+  [ "$status" -eq 255 ]
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  [[ "$stderr" == *"$ID"*"created, not running"* ]]
+  [ ! -e "$BUNDLE/rootfs/tmp/created" ]
+  # Nothing of the attempt stayed: the init is alone and start still works.
+  [ "$(kist state "$ID" | jq -r .status)" = created ]
+  kist start "$ID"
+  wait_for_status "$ID" running
+  run kist ps --format json "$ID"
+  [ "$(jq length <<<"$output")" -eq 1 ]
   kist pause "$ID"
   run --separate-stderr kist exec "$ID" true
   [ "$status" -eq 255 ]
@@ -432,6 +456,13 @@ PY
   [ -n "$cpid" ]
   # It is the kist process of the exec, still before execve, and visible.
   [ "$(cat /proc/$host/comm)" = kist ]
+  # It holds no host file: stdio and its report socket to kist only.
+  local fds f
+  fds=$(ls /proc/$host/fd | sort -n | tr '\n' ' ')
+  [[ "$fds" =~ ^0\ 1\ 2\ [0-9]+\ $ ]] || fail "the helper holds fds $fds"
+  f=${fds#0 1 2 }
+  [[ "$(readlink /proc/$host/fd/${f% })" == socket:* ]] || fail "fd $f is $(readlink /proc/$host/fd/${f% })"
+  [ "$(awk '/^TracerPid:/ {print $2}' /proc/$host/status)" = 0 ]
   run kist exec "$ID" sh -c "grep -E '^(Name|NSpid):' /proc/$cpid/status"
   assert_success
   assert_line --regexp '^Name:[[:space:]]+kist$'
@@ -469,4 +500,30 @@ PY
   run awk '/^Uid:/ {print $2}' /proc/$p/status
   assert_output 101000
   kill "$p"
+}
+
+@test "exec: the process gets scheduler, ioPriority and personality like the init; --process overrides" {
+  set_config '.process.scheduler = {policy: "SCHED_BATCH", nice: 5}
+    | .process.ioPriority = {class: "IOPRIO_CLASS_BE", priority: 6}
+    | .linux.personality = {domain: "LINUX32"}'
+  start_container
+  # /proc/self/stat: field 19 is nice, 41 the policy (3 = SCHED_BATCH).
+  local probe='uname -m; cut -d" " -f19,41 /proc/self/stat; ionice -p $$'
+  run kist exec "$ID" sh -c "$probe"
+  assert_success
+  assert_line --index 0 --regexp '^i[3-6]86$'
+  assert_line --index 1 "5 3"
+  assert_line --index 2 --regexp 'best.effort.*6'
+  # The init has the same (the control: exec does what create did).
+  local pid
+  pid=$(init_pid)
+  [ "$(cut -d' ' -f19,41 /proc/$pid/stat)" = "5 3" ]
+  # A process file's scheduler and ioPriority replace the container's.
+  jq -n --arg p "$probe" '{args: ["sh", "-c", $p], cwd: "/",
+    scheduler: {policy: "SCHED_IDLE"}, ioPriority: {class: "IOPRIO_CLASS_IDLE"}}' \
+    >"$BATS_TEST_TMPDIR/proc.json"
+  run kist exec --process "$BATS_TEST_TMPDIR/proc.json" "$ID"
+  assert_success
+  assert_line --index 1 --regexp '^-?[0-9]+ 5$'
+  assert_line --index 2 --regexp '^idle'
 }

@@ -48,6 +48,55 @@ require_command() {
   has_command "$1" || skip "kist has no '$1' command yet"
 }
 
+# The rootless lane (tests/rootless/run.sh) runs these files as an
+# unprivileged user with KIST_ROOTLESS=1: setup_bundle then writes a
+# `kist spec --rootless` config and skips the tests tests/rootless/skip.txt
+# lists ("FILE|TEST NAME|why"); require_root skips one explicitly.
+rootless_mode() {
+  [ "${KIST_ROOTLESS:-}" = 1 ]
+}
+
+# require_root [WHY]: skip this test in the rootless lane, saying why.
+require_root() {
+  if rootless_mode; then
+    skip "rootless: ${1:-needs root}"
+  fi
+}
+
+# Skips the current test when tests/rootless/skip.txt lists it (rootless lane only).
+rootless_skip_listed() {
+  rootless_mode || return 0
+  local why
+  why=$(awk -F'|' -v f="$(basename "$BATS_TEST_FILENAME" .bats)" -v t="$BATS_TEST_DESCRIPTION" \
+    '$1 == f && $2 == t { sub(/^[^|]*[|][^|]*[|]/, ""); print; exit }' \
+    "$REPO/tests/rootless/skip.txt" 2>/dev/null)
+  if [ -n "$why" ]; then
+    skip "rootless: $why"
+  fi
+}
+
+# The rootless lane's config: `kist spec --rootless` plus a network namespace
+# (only lo) and, when the user has /etc/subuid and /etc/subgid ranges,
+# container ids 1-65536 mapped onto them (through newuidmap/newgidmap), so
+# that tests running as uid 1000 or with extra groups still work.
+rootless_config() {
+  local u g
+  u=$(subid_range /etc/subuid)
+  g=$(subid_range /etc/subgid)
+  set_config '.linux.namespaces += [{type: "network"}]'
+  if [ -n "$u" ] && [ -n "$g" ]; then
+    set_config '.linux.uidMappings += [{containerID: 1, hostID: $u[0], size: $u[1]}]
+      | .linux.gidMappings += [{containerID: 1, hostID: $g[0], size: $g[1]}]' \
+      --argjson u "$u" --argjson g "$g"
+  fi
+}
+
+# subid_range FILE: this user's first range in FILE as [start, size<=65536].
+subid_range() {
+  awk -F: -v u="$(id -un)" -v n="$(id -u)" '($1 == u || $1 == n) && NF >= 3 && $3 > 0 {
+    print "[" $2 "," ($3 > 65536 ? 65536 : $3) "]"; exit }' "$1" 2>/dev/null
+}
+
 # The busybox rootfs, built once per bats run (flock: bats --jobs is safe).
 rootfs_cache() {
   [ -e "$ROOTFS_CACHE/.kist-rootfs-complete" ] && return 0
@@ -116,10 +165,14 @@ JSON
 # config from `kist spec` (or spec_template), made non-interactive and writable;
 # process.args = ARGs (default: true).
 setup_bundle() {
+  rootless_skip_listed
   mkdir -p "$BUNDLE"
   rm -f "$BUNDLE/config.json"
   copy_rootfs "$BUNDLE/rootfs"
-  if ! "$KIST" spec --bundle "$BUNDLE" 2>/dev/null || [ ! -s "$BUNDLE/config.json" ]; then
+  if rootless_mode; then
+    "$KIST" spec --rootless --bundle "$BUNDLE"
+    rootless_config
+  elif ! "$KIST" spec --bundle "$BUNDLE" 2>/dev/null || [ ! -s "$BUNDLE/config.json" ]; then
     spec_template >"$BUNDLE/config.json"
   fi
   local args='["true"]'

@@ -9,6 +9,7 @@
 #   KIST_TESTS="tests/a.bats tests/b.bats"   run only these bats files
 #   KIST_BATS_TIMEOUT=SECONDS                bound for one bats file (default 1200)
 #   KIST_SKIP_UNIT=1                          skip the C unit tests
+#   KIST_ROOTLESS_LANE=0                      skip the rootless lane
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 repo=$PWD
@@ -145,7 +146,7 @@ if [ -n "${KIST_TESTS:-}" ]; then
 else
   files=()
   for f in tests/*.bats tests/*/*.bats; do
-    case "$f" in tests/vm/*) continue ;; esac # the VM lane runs them itself
+    case "$f" in tests/vm/* | tests/rootless.bats | tests/integration/podman-rootless.bats) continue ;; esac # their lanes run them
     [ -f "$f" ] && files+=("$f")
   done
 fi
@@ -169,6 +170,24 @@ for f in "${files[@]}"; do
     failed=$((failed + 1))
   fi
 done
+
+# ---- rootless lane ---------------------------------------------------------
+# A subset of the files again, run by an unprivileged user that
+# tests/rootless/run.sh creates (kisttest, with /etc/subuid ranges), plus
+# tests/rootless.bats; results are prefixed "rootless:" and counted here.
+# About 5 minutes. KIST_ROOTLESS_LANE=0 leaves it out.
+if [ "${KIST_ROOTLESS_LANE:-1}" = 1 ] && [ -z "${KIST_TESTS:-}" ]; then
+  echo "== rootless lane (tests/rootless/run.sh)"
+  rl_out=build/rootless.out
+  KIST_BATS_TIMEOUT=$bats_timeout bash tests/rootless/run.sh 2>&1 | tee "$rl_out"
+  if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$rl_out" | tail -n 1); then
+    read -r p _ f _ s _ <<<"${line//,/}"
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+  else
+    echo "not ok - rootless lane: no totals line"
+    failed=$((failed + 1))
+  fi
+fi
 
 # ---- VM lane ---------------------------------------------------------------
 # Opt-in (KIST_VM=1) until it fits CI: on a loaded host it took 22 minutes

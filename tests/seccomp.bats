@@ -41,6 +41,37 @@ cache_files() {
   find "$KIST_ROOT/.seccomp-cache" -name '*.bpf' 2>/dev/null | sort
 }
 
+# The syscall probe (tests/seccomp/probe.c), built static once per bats run.
+SPROBE=${BATS_RUN_TMPDIR:-/tmp}/kist-seccomp-probe
+sprobe_build() {
+  [ -x "$SPROBE" ] && return 0
+  (
+    flock 9
+    [ -x "$SPROBE" ] ||
+      { gcc -static -O2 -std=gnu11 -Wall -Wextra -o "$SPROBE.tmp" "$REPO/tests/seccomp/probe.c" &&
+        mv "$SPROBE.tmp" "$SPROBE"; }
+  ) 9>"$SPROBE.lock" || fail "cannot build tests/seccomp/probe.c (gcc, libc6-dev with libc.a)"
+}
+
+# sprobe_setup ARGS...: the probe as /bin/seccomp-probe, process.args = ARGS.
+sprobe_setup() {
+  sprobe_build
+  cp "$SPROBE" "$BUNDLE/rootfs/bin/seccomp-probe"
+  chmod 755 "$BUNDLE/rootfs/bin/seccomp-probe"
+  set_config '.process.args = $a' --argjson a "$(printf '%s\n' "$@" | jq -R . | jq -cs .)"
+}
+
+# probe_table ID OUT [KIST-OPTION...]: `kist run` of the probe table as ID,
+# its output in OUT.
+probe_table() {
+  local id=$1 out=$2
+  shift 2
+  sprobe_setup /bin/seccomp-probe table
+  "$KIST" --root "$KIST_ROOT" "$@" run --bundle "$BUNDLE" "$id" >"$out" 2>"$out.err" </dev/null ||
+    fail "run $id: $(cat "$out.err")"
+  [ "$(wc -l <"$out")" -gt 40 ] || fail "short probe table from $id: $(cat "$out")"
+}
+
 @test "seccomp: ERRNO with errnoRet is what mkdir sees" {
   deny_mkdir '{"action":"SCMP_ACT_ERRNO","errnoRet":28}'
   set_config '.process.args = ["mkdir", "/made"]'
@@ -311,4 +342,171 @@ EOF
   run cat "$log"
   assert_line --regexp '"id":"test-notify-cs"'
   assert_line --regexp '^pid [0-9]+: mkdir(at)? faked$'
+}
+
+@test "seccomp: TRAP delivers SIGSYS (SYS_SECCOMP, the syscall number) to a handler" {
+  set_seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+    {"names":["mkdir","mkdirat"],"action":"SCMP_ACT_TRAP"}]}'
+  sprobe_setup /bin/seccomp-probe trap
+  run kist run --bundle "$BUNDLE" sc-trap
+  assert_success
+  # x86_64: mkdir is 83; si_code 1 is SYS_SECCOMP; the call was not made.
+  assert_output "sigsys syscall=83 code=1 errno=0"
+  [ ! -e "$BUNDLE/rootfs/trap-probe" ]
+  # Without a handler SIGSYS ends the process (128 + 31).
+  set_config '.process.args = ["mkdir", "/trap-probe"]'
+  run kist run --bundle "$BUNDLE" sc-trap2
+  assert_failure 159
+  [ ! -e "$BUNDLE/rootfs/trap-probe" ]
+}
+
+@test "seccomp: LOG behaves as allow (the probe table is the unfiltered one)" {
+  probe_table sc-log-base "$BATS_TEST_TMPDIR/base"
+  set_seccomp '{"defaultAction":"SCMP_ACT_LOG","syscalls":[
+    {"names":["mkdir","mkdirat"],"action":"SCMP_ACT_LOG"}]}'
+  probe_table sc-log "$BATS_TEST_TMPDIR/log"
+  diff -u "$BATS_TEST_TMPDIR/base" "$BATS_TEST_TMPDIR/log"
+  # ... with a filter in force all the same.
+  sprobe_setup /bin/seccomp-probe status
+  run kist run --bundle "$BUNDLE" sc-log2
+  assert_line --regexp '^Seccomp:[[:space:]]+2$'
+  set_config '.process.args = ["mkdir", "/logged"]'
+  run kist run --bundle "$BUNDLE" sc-log3
+  assert_success
+  [ -d "$BUNDLE/rootfs/logged" ]
+}
+
+# What Podman's profile denies among the probe table's calls, and with which
+# errno: ERRNO rules with errnoRet 1 (EPERM), the socket rule with 22
+# (EINVAL), and calls on no list (or personality with an unlisted value),
+# which meet defaultErrnoRet 38 (ENOSYS). Every other call must behave as
+# without a filter. unshare, mount, keyctl, umount2, pivot_root and ptrace
+# are on this profile's allow list: the kernel's own checks answer them.
+PODMAN_DENIED='sethostname 1
+setdomainname 1
+bpf 1
+perf_event_open 1
+acct 1
+swapon 1
+kexec_load 1
+init_module 1
+delete_module 1
+open_by_handle_at 1
+userfaultfd 1
+clock_settime 1
+settimeofday 1
+quotactl 1
+fanotify_init 1
+iopl 1
+ioperm 1
+kcmp 1
+add_key 38
+request_key 38
+io_uring_setup 38
+personality_1 38
+socket_netlink_audit 22'
+
+@test "seccomp: podman-like profile: denied calls get its errno, arg filters pick personality values, the rest is unfiltered" {
+  need_fixture
+  # The expectations above are what the fixture says.
+  local name want sys rules
+  while read -r name want; do
+    sys=${name%_netlink_audit}
+    sys=${sys%_1}
+    rules=$(jq -c --arg n "$sys" '[.linux.seccomp.syscalls[] | select(.names | index($n))
+      | {action, errnoRet}]' "$FIXTURE")
+    case $want in
+    38) [ "$sys" = personality ] ||
+          [ "$rules" = "[]" ] || fail "$sys is listed in the fixture: $rules" ;;
+    *) grep -q "\"errnoRet\":$want" <<<"$rules" || fail "$sys: no errnoRet $want in $rules" ;;
+    esac
+  done <<<"$PODMAN_DENIED"
+
+  probe_table sc-pod-base "$BATS_TEST_TMPDIR/base"
+  set_seccomp "$(jq -c .linux.seccomp "$FIXTURE")"
+  probe_table sc-pod "$BATS_TEST_TMPDIR/podman"
+  local got base
+  while read -r name got; do
+    want=$(awk -v n="$name" '$1 == n { print $2 }' <<<"$PODMAN_DENIED")
+    base=$(awk -v n="$name" '$1 == n { print $2 }' "$BATS_TEST_TMPDIR/base")
+    [ "$got" = "${want:-$base}" ] ||
+      fail "$name: errno $got under the profile, expected ${want:-$base} (unfiltered: $base)"
+  done <"$BATS_TEST_TMPDIR/podman"
+  # The arg filter: personality is allowed only with 0, 8, 0x20000, 0x20008
+  # and 0xffffffff (a query).
+  assert_equal "$(grep -c '^personality_\(query\|0\|8\|20008\) 0$' "$BATS_TEST_TMPDIR/podman")" 4
+  grep -qx 'personality_1 38' "$BATS_TEST_TMPDIR/podman"
+  # The kernel's own answers were not the profile's (else this proves little).
+  ! grep -qx 'sethostname 1' "$BATS_TEST_TMPDIR/base"
+  ! grep -qx 'add_key 38' "$BATS_TEST_TMPDIR/base"
+  grep -qx 'socket_netlink_audit 0' "$BATS_TEST_TMPDIR/base"
+}
+
+# filter_dump ID OUT: the BPF the container's process runs under, as the
+# kernel holds it (ptrace from the host); returns 3 when the kernel cannot.
+filter_dump() {
+  local pid
+  pid=$(kist state "$1" | jq -r .pid)
+  "$SPROBE" dump "$pid" >"$2"
+}
+
+@test "seccomp: a cold-cache and a warm-cache start load the same filter (BPF, status, probe table)" {
+  need_fixture
+  set_seccomp "$(jq -c .linux.seccomp "$FIXTURE")"
+  sprobe_setup sh -c 'seccomp-probe status >/out; seccomp-probe table >>/out; touch /ready; exec sleep 100'
+  local t
+  for t in cold warm; do
+    rm -f "$BUNDLE/rootfs/ready" "$BUNDLE/rootfs/out"
+    kist --debug run -d --bundle "$BUNDLE" "sc-$t" >"$BATS_TEST_TMPDIR/$t.run" 2>&1 </dev/null ||
+      fail "run sc-$t: $(cat "$BATS_TEST_TMPDIR/$t.run")"
+    for _ in $(seq 100); do [ -e "$BUNDLE/rootfs/ready" ] && break; sleep 0.05; done
+    cp "$BUNDLE/rootfs/out" "$BATS_TEST_TMPDIR/$t.out"
+  done
+  grep -q "seccomp: compiled" "$BATS_TEST_TMPDIR/cold.run"
+  grep -q "seccomp: cache hit" "$BATS_TEST_TMPDIR/warm.run"
+  # One filter in force, and every probed call answers the same.
+  grep -qx $'Seccomp:\t2' "$BATS_TEST_TMPDIR/cold.out"
+  grep -qx $'Seccomp_filters:\t1' "$BATS_TEST_TMPDIR/cold.out"
+  [ "$(wc -l <"$BATS_TEST_TMPDIR/cold.out")" -gt 40 ]
+  diff -u "$BATS_TEST_TMPDIR/cold.out" "$BATS_TEST_TMPDIR/warm.out"
+  # The loaded programs, instruction by instruction.
+  local rc=0
+  filter_dump sc-cold "$BATS_TEST_TMPDIR/cold.bpf" || rc=$?
+  if [ "$rc" -eq 3 ]; then
+    skip "this kernel does not hand out seccomp filters (PTRACE_SECCOMP_GET_FILTER)"
+  fi
+  [ "$rc" -eq 0 ]
+  filter_dump sc-warm "$BATS_TEST_TMPDIR/warm.bpf"
+  grep -q '^filter 0: [0-9]* insns$' "$BATS_TEST_TMPDIR/cold.bpf"
+  ! grep -q '^filter 1:' "$BATS_TEST_TMPDIR/cold.bpf"
+  [ "$(wc -l <"$BATS_TEST_TMPDIR/cold.bpf")" -gt 100 ]
+  cmp "$BATS_TEST_TMPDIR/cold.bpf" "$BATS_TEST_TMPDIR/warm.bpf"
+}
+
+@test "seccomp: concurrent cold starts share one sound cache entry" {
+  need_fixture
+  set_seccomp "$(jq -c .linux.seccomp "$FIXTURE")"
+  sprobe_setup /bin/seccomp-probe table
+  local i pids=() rc=0
+  for i in $(seq 8); do
+    "$KIST" --root "$KIST_ROOT" --debug run --bundle "$BUNDLE" "sc-par-$i" \
+      >"$BATS_TEST_TMPDIR/par-$i.out" 2>"$BATS_TEST_TMPDIR/par-$i.err" </dev/null &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do
+    wait "$i" || rc=$?
+  done
+  [ "$rc" -eq 0 ]
+  # Several compiled at once (a cold cache), every one got the same filter.
+  [ "$(cat "$BATS_TEST_TMPDIR"/par-*.err | grep -c 'seccomp: compiled')" -ge 2 ]
+  for i in $(seq 2 8); do
+    cmp "$BATS_TEST_TMPDIR/par-1.out" "$BATS_TEST_TMPDIR/par-$i.out"
+  done
+  # One entry, no temp file left, and it is a valid hit with the same table.
+  [ "$(cache_files | wc -l)" -eq 1 ]
+  [ -z "$(find "$KIST_ROOT/.seccomp-cache" -name '*.tmp.*')" ]
+  run --separate-stderr kist --debug run --bundle "$BUNDLE" sc-par-hit
+  assert_success
+  [[ "$stderr" == *"seccomp: cache hit"* ]]
+  [ "$output" = "$(cat "$BATS_TEST_TMPDIR/par-1.out")" ]
 }

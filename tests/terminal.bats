@@ -173,10 +173,13 @@ JSON
   [[ "$stderr" == *"none.sock"* ]]
 }
 
-@test "terminal: run with process.terminal relays in the foreground and restores termios" {
-  set_config '.process.terminal = true | .process.args = ["sh", "-c", "tty; stty size; exit 6"]'
+@test "terminal: run with process.terminal relays in the foreground, sized like the caller, and restores termios" {
+  # The size is read first thing: it must be the caller's from the start,
+  # not after a resize that races with the process.
+  set_config '.process.terminal = true | .process.args = ["sh", "-c", "stty size; tty; exit 6"]'
   in_pty "stty rows 21 cols 77; b=\$(stty -g); $KX run --bundle $BUNDLE $ID; echo rc=\$?; [ \"\$(stty -g)\" = \"\$b\" ] && echo same"
   assert_success
+  assert_line --index 0 "21 77"
   assert_line /dev/pts/0
   assert_line rc=6
   assert_line same

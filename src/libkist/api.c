@@ -15,6 +15,7 @@
 #include "context.h"
 #include "features.h"
 #include "log.h"
+#include "rootless.h"
 #include "spec.h"
 #include "state.h"
 #include "util.h"
@@ -28,7 +29,7 @@ static char *default_root(void)
 {
   /* The same rule as kist's --root default. */
   const char *xdg = getenv("XDG_RUNTIME_DIR");
-  if (geteuid() != 0 && xdg != NULL && xdg[0] != '\0')
+  if (!kist_privileged() && xdg != NULL && xdg[0] != '\0')
     return xasprintf("%s/kist", xdg);
   return xstrdup("/run/kist");
 }

@@ -41,6 +41,7 @@
 #include "cgroup-internal.h"
 #include "log.h"
 #include "resources.h"
+#include "rootless.h"
 #include "util.h"
 
 /* ---- controller names ---- */
@@ -483,7 +484,7 @@ static int own_cgroup(const struct kist_cg_hier *h, char **out, kist_error_t *er
 
 static bool rootless(const struct kist_context *ctx)
 {
-  return ctx && (ctx->rootless == 1 || (ctx->rootless < 0 && geteuid() != 0));
+  return ctx && (ctx->rootless == 1 || (ctx->rootless < 0 && !kist_privileged()));
 }
 
 int kist_cgroup_validate(const struct kist_context *ctx, const char *id, const oci_config *cfg,
@@ -670,6 +671,13 @@ static int apply_plan(const struct kist_cgroup *cg, const int *dir_of, const str
   for (size_t i = 0; i < p->n; i++) {
     const struct kist_cg_write *w = &p->w[i];
     int h = lay->where[w->ctrl];
+    if ((h < 0 || dir_of[h] < 0) && w->ctrl == KIST_CG_DEVICES && !kist_privileged()) {
+      /* Rootless, devices hierarchy not writable: the user's own device
+       * permissions (and no mknod in a user namespace) are the limit. */
+      if (i == 0 || p->w[i - 1].ctrl != KIST_CG_DEVICES)
+        kist_debug("cgroup: rootless, device rules (%s) not applied", w->field);
+      continue;
+    }
     if (h < 0 || dir_of[h] < 0)
       return kist_fail(err, 0, "%s: no cgroup directory for the %s controller", w->field,
                        kist_cg_ctrl_v1_name(w->ctrl));
@@ -778,6 +786,7 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
 
   struct kist_cgroup *cg = xzalloc(sizeof *cg);
   cg->mode = lay->mode;
+  cleanup_free char *skipped = NULL; /* rootless: why a hierarchy was left out */
   int dir_of[KIST_CG_MAX_HIER];
   int ret = 0;
   for (size_t i = 0; i < lay->n && ret == 0; i++) {
@@ -801,10 +810,17 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
       int e = kist_error_errno(*err);
       bool hier_used = false;
       for (size_t k = 0; k < plan.n; k++)
-        hier_used |= lay->where[plan.w[k].ctrl] == (int)i;
-      if (rootless(ctx) && !hier_used && (e == EACCES || e == EPERM || e == EROFS)) {
+        hier_used |= lay->where[plan.w[k].ctrl] == (int)i && plan.w[k].ctrl != KIST_CG_DEVICES;
+      if (rootless(ctx) && (e == EACCES || e == EPERM || e == EROFS)) {
+        if (hier_used) {
+          /* Limits asked for and no cgroup to put them in: refuse. */
+          ret = kist_rootless_cgroup_denied(h->name[0] ? h->name : "cgroup v2", err);
+          break;
+        }
         /* Rootless without limits for this hierarchy: run without it. */
         kist_debug("cgroup: rootless, skipping %s: %s", h->name, kist_error_message(*err));
+        if (skipped == NULL)
+          skipped = xstrdup(kist_error_message(*err));
         kist_error_release(err);
         cg->n--;
         free(d->rel);
@@ -856,7 +872,9 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
       cg->owned = false;
   const struct kist_cg_dir *m = main_dir(cg);
   cg->path = xstrdup(m ? m->rel : path);
-  if (!cg->owned)
+  if (cg->n == 0 && skipped)
+    kist_rootless_warn_no_cgroup(ctx ? ctx->root : NULL, id, skipped);
+  else if (!cg->owned)
     kist_debug("cgroup: %s existed: joined (never signalled or removed by kist)", cg->path);
   *out = cg;
   return 0;
@@ -1197,6 +1215,11 @@ int kist_cgroup_load(const struct kist_context *ctx, int state_dirfd, struct kis
   }
   *out = cg;
   return 0;
+}
+
+bool kist_cgroup_none(const struct kist_cgroup *cg)
+{
+  return cg == NULL || (cg->n == 0 && cg->unit == NULL);
 }
 
 bool kist_cgroup_owned(const struct kist_cgroup *cg)

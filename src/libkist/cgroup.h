@@ -55,6 +55,8 @@ int kist_cgroup_pids(const struct kist_cgroup *cg, pid_t **pids, size_t *n, kist
  * for a joined one (cgroupsPath naming an existing cgroup), which
  * kist_cgroup_kill refuses: callers then signal the init pid only. */
 bool kist_cgroup_owned(const struct kist_cgroup *cg);
+/* No cgroup at all (rootless kist without a writable hierarchy). */
+bool kist_cgroup_none(const struct kist_cgroup *cg);
 
 /* Signals every process in the cgroup. Refuses (error, EPERM) unless kist
  * created this cgroup: never a joined or the root cgroup (safety rule).

@@ -28,6 +28,7 @@
 #include "container.h"
 #include "json.h"
 #include "log.h"
+#include "rootless.h"
 #include "util.h"
 
 #define CONFIG_COPY "config.json" /* the saved config in the state dir (container.c) */
@@ -47,6 +48,17 @@ static int need_cgroup(struct kist_container *c, struct kist_cgroup **cg, kist_e
   return 0;
 }
 
+/* need_cgroup, for OP, and one that exists (rootless kist may have none). */
+static int need_real_cgroup(struct kist_container *c, const char *op, struct kist_cgroup **cg,
+                            kist_error_t *err)
+{
+  if (need_cgroup(c, cg, err) < 0)
+    return -1;
+  if (kist_cgroup_none(*cg))
+    return kist_rootless_no_cgroup(c->st.id, op, err);
+  return 0;
+}
+
 /* ---- pause / resume ---- */
 
 int kist_container_pause(const struct kist_context *ctx, const char *id, kist_error_t *err)
@@ -61,7 +73,7 @@ int kist_container_pause(const struct kist_context *ctx, const char *id, kist_er
     kist_fail(err, 0, "cannot pause container %s: it is %s", id, status_word(s));
     goto out;
   }
-  if (need_cgroup(c, &cg, err) < 0)
+  if (need_real_cgroup(c, "pause", &cg, err) < 0)
     goto out;
   if (!kist_cgroup_owned(cg)) {
     /* Freezing it would freeze processes that are not the container's. */
@@ -87,7 +99,7 @@ int kist_container_resume(const struct kist_context *ctx, const char *id, kist_e
               status_word(c->st.status));
     goto out;
   }
-  if (need_cgroup(c, &cg, err) < 0)
+  if (need_real_cgroup(c, "resume", &cg, err) < 0)
     goto out;
   ret = kist_cgroup_thaw(cg, err);
 out:
@@ -289,7 +301,7 @@ static int update_locked(struct kist_container *c, const oci_json *upd, kist_err
     return kist_fail_take(err, EINVAL, steal_pointer(&msg));
   struct kist_cgroup *cg = NULL;
   struct kist_cgroup_undo *undo = NULL;
-  int ret = need_cgroup(c, &cg, err);
+  int ret = need_real_cgroup(c, "update", &cg, err);
   if (ret == 0 && (ret = kist_cgroup_update(cg, cfg->linux, &undo, err)) < 0)
     unprefix(*err);
   if (ret == 0 && write_file_atomic_at(c->dirfd, CONFIG_COPY, text, len, 0600, err) < 0) {
@@ -341,7 +353,10 @@ int kist_container_pids(const struct kist_context *ctx, const char *id, pid_t **
     return -1;
   struct kist_cgroup *cg = NULL;
   int ret = kist_container_cgroup(c, &cg, err);
-  if (ret == 0 && cg) {
+  if (ret == 0 && kist_cgroup_none(cg) && cg && c->st.status != KIST_STATUS_STOPPED &&
+      c->st.pid > 0) {
+    ret = kist_proc_tree(c->st.pid, pids, n, err); /* rootless: no cgroup */
+  } else if (ret == 0 && cg) {
     ret = kist_cgroup_pids(cg, pids, n, err);
     if (ret < 0 && kist_error_errno(*err) == ENOENT && c->st.status == KIST_STATUS_STOPPED) {
       kist_error_release(err); /* stopped, cgroup gone: no processes */
@@ -837,7 +852,7 @@ int kist_container_stats(const struct kist_context *ctx, const char *id, char **
   int ret = -1;
   if (c->st.status == KIST_STATUS_STOPPED || c->st.status == KIST_STATUS_CREATING)
     kist_fail(err, 0, "container %s is not running (it is %s)", id, status_word(c->st.status));
-  else if (need_cgroup(c, &cg, err) == 0)
+  else if (need_real_cgroup(c, "read the stats of", &cg, err) == 0)
     ret = stats_json(id, cg, json, err);
   kist_container_close(c);
   return ret;

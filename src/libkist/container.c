@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup-self.h"
 #include "config.h"
 #include "container.h"
 #include "devices.h"
@@ -35,8 +36,11 @@
 #include "mounts.h"
 #include "namespaces.h"
 #include "netdev.h"
+#include "pidfile.h"
 #include "process.h"
+#include "rootless.h"
 #include "seccomp.h"
+#include "signals.h"
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
@@ -152,10 +156,10 @@ struct creation {
   struct kist_seccomp *seccomp;
   int *idmap_fds; /* detached idmapped mounts for the init (idmap.c) */
   int console_fd;
-  int pidfile_dirfd;
-  char *pidfile_base;
+  struct kist_pid_file pidfile;
   int rootfd, dirfd;
   struct kist_cgroup *cg;
+  struct kist_cg_self cg_self; /* the init enters its v1 cgroups itself */
   int sync_fd;
   pid_t pid, helper;
   int pidfd;
@@ -172,7 +176,9 @@ static void creation_init(struct creation *c, const struct kist_context *ctx, co
   c->ctx = ctx;
   c->id = id;
   c->o = o;
-  c->console_fd = c->pidfile_dirfd = c->rootfd = c->dirfd = c->sync_fd = c->pidfd = -1;
+  c->console_fd = c->rootfd = c->dirfd = c->sync_fd = c->pidfd = -1;
+  c->pidfile = (struct kist_pid_file)KIST_PID_FILE_INIT;
+  c->cg_self.v2_fd = -1;
   c->netns_fd = -1;
   for (int k = 0; k < KIST_NS_COUNT; k++)
     c->ns.join_fd[k] = -1;
@@ -188,14 +194,14 @@ static void creation_free(struct creation *c)
   free(c->rootfs);
   free(c->dir);
   free(c->config_raw);
-  free(c->pidfile_base);
+  kist_pid_file_close(&c->pidfile);
   kist_ns_plan_release(&c->ns);
   if (c->seccomp)
     kist_seccomp_free(c->seccomp);
+  kist_cgroup_self_release(&c->cg_self);
   if (c->cg)
     kist_cgroup_free(c->cg);
-  int fds[] = {c->console_fd, c->pidfile_dirfd, c->rootfd,  c->dirfd,
-               c->sync_fd,    c->pidfd,         c->netns_fd};
+  int fds[] = {c->console_fd, c->rootfd, c->dirfd, c->sync_fd, c->pidfd, c->netns_fd};
   for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
     if (fds[i] >= 0)
       close(fds[i]);
@@ -300,6 +306,8 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
     return -1;
   if (kist_netdev_validate(cfg, &c->ns, err) < 0)
     return -1;
+  if (kist_rootless_check(cfg, &c->ns, err) < 0)
+    return -1;
   if (!c->ns.private_mnt && check_shared_mnt(cfg, err) < 0)
     return -1;
   if (kist_devices_validate(cfg, err) < 0 || kist_masks_validate(cfg, err) < 0)
@@ -318,29 +326,21 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
       return kist_fail(err, 0,
                        "process.terminal is true: --console-socket is required to receive it");
     c->relay_tty = true;
+    /* The caller's size, set before the process starts (as exec does). */
+    oci_config_process_console_size size;
+    if (kist_terminal_size_of(0, &size)) {
+      free_oci_config_process_console_size(c->cfg->process->console_size);
+      c->cfg->process->console_size = xzalloc(sizeof size);
+      *c->cfg->process->console_size = size;
+    }
   }
   if (tty && o->console_socket) {
     c->console_fd = kist_console_socket_connect(o->console_socket, err);
     if (c->console_fd < 0)
       return -1;
   }
-  if (o->pid_file) {
-    cleanup_free char *d = xstrdup(o->pid_file);
-    char *slash = strrchr(d, '/');
-    const char *dir = ".";
-    if (slash) {
-      *slash = '\0';
-      dir = d[0] ? d : "/";
-      c->pidfile_base = xstrdup(slash + 1);
-    } else {
-      c->pidfile_base = xstrdup(o->pid_file);
-    }
-    c->pidfile_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (c->pidfile_dirfd < 0)
-      return kist_fail(err, errno, "--pid-file %s: directory %s", o->pid_file, dir);
-    if (c->pidfile_base[0] == '\0')
-      return kist_fail(err, 0, "--pid-file %s: names a directory", o->pid_file);
-  }
+  if (kist_pid_file_open(o->pid_file, &c->pidfile, err) < 0)
+    return -1;
   return 0;
 }
 
@@ -358,17 +358,6 @@ static int clone_init(struct creation *c, int flags, int cgfd)
     pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
   }
   return (int)pid;
-}
-
-static int write_pid_file(struct creation *c, kist_error_t *err)
-{
-  if (c->pidfile_dirfd < 0)
-    return 0;
-  char buf[16];
-  int n = snprintf(buf, sizeof buf, "%d", (int)c->pid);
-  if (write_file_atomic_at(c->pidfile_dirfd, c->pidfile_base, buf, (size_t)n, 0644, err) < 0)
-    return -1;
-  return 0;
 }
 
 static void fill_state(struct creation *c, enum kist_status status)
@@ -519,9 +508,14 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
    * init to do it step by step. A cgroup namespace is made at clone only
    * when clone also places the init in its cgroup. */
   int cgfd = kist_cgroup_v2_fd(c->cg);
+  if (kist_cgroup_self_prepare(c->cg, &c->cg_self, err) < 0)
+    goto fail;
+  bool self_enter = c->cg_self.n > 0;
+  if (self_enter)
+    cgfd = c->cg_self.v2_fd; /* hybrid: clone places it in the v2 part */
   bool slow = c->ns.joins || (c->ns.new_flags & CLONE_NEWTIME);
   int flags = slow ? 0 : c->ns.new_flags;
-  if (cgfd < 0)
+  if (cgfd < 0 || self_enter)
     flags &= ~CLONE_NEWCGROUP;
   struct kist_init_args args = {
     .ctx = c->ctx,
@@ -540,6 +534,7 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
     .slow_path = slow,
     .seccomp = c->seccomp,
     .idmap_fds = c->idmap_fds,
+    .cg_self = self_enter ? &c->cg_self : NULL,
   };
   fflush(stdout);
   fflush(stderr);
@@ -567,7 +562,11 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
 
   if (!slow && (flags & CLONE_NEWUSER) && kist_ns_write_id_maps(pid, cfg, err) < 0)
     goto fail;
-  if (cgfd < 0 && kist_cgroup_enter(c->cg, pid, err) < 0)
+  /* Self-entering, we still write the pids when clone could not place
+   * the init in the hybrid v2 dir (the v1 writes then repeat its own). */
+  bool enter = self_enter ? c->cg_self.v2_fd >= 0 && cgfd < 0 : cgfd < 0;
+  kist_cgroup_self_release(&c->cg_self);
+  if (enter && kist_cgroup_enter(c->cg, pid, err) < 0)
     goto fail;
   fill_state(c, start_now ? KIST_STATUS_RUNNING : KIST_STATUS_CREATED);
   if (kist_sync_send(c->sync_fd, KIST_SYNC_GO, pid, NULL, -1, err) < 0)
@@ -580,7 +579,8 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
     kist_fail(err, errno, "read the start time of the init (pid %d)", (int)c->pid);
     goto fail;
   }
-  if (kist_state_save(c->dirfd, &c->st, err) < 0 || write_pid_file(c, err) < 0)
+  if (kist_state_save(c->dirfd, &c->st, err) < 0 ||
+      kist_pid_file_write(&c->pidfile, c->pid, err) < 0)
     goto fail;
   if (kist_sync_send(c->sync_fd, KIST_SYNC_DONE, start_now, NULL, -1, err) < 0)
     goto fail;
@@ -706,12 +706,15 @@ static int kill_all(struct kist_container *c, int sig, kist_error_t *err)
       kist_error_release(&e2);
     return 0;
   }
+  bool tree = cg && kist_cgroup_none(cg);
   kist_error_release(&e2);
   cleanup_close int pidfd = kist_state_pidfd(&c->st, &e2);
   if (pidfd < 0) {
     kist_error_release(&e2);
     return 0;
   }
+  if (tree) /* no cgroup (rootless): the init and its descendants */
+    return kist_proc_tree_kill(pidfd, c->st.pid, sig, err);
   if (signal_pid(pidfd, c->st.pid, sig) < 0 && errno != ESRCH)
     return kist_fail(err, errno, "kill container %s", c->st.id);
   return 0;
@@ -822,6 +825,18 @@ int kist_container_kill(const struct kist_context *ctx, const char *id, int sig,
       goto out;
     if (cg == NULL) {
       kist_fail(err, 0, "kill --all: container %s has no cgroup", id);
+      goto out;
+    }
+    if (kist_cgroup_none(cg)) {
+      /* Rootless without a cgroup: the init's process tree. */
+      kist_error_t e3 = NULL;
+      cleanup_close int pfd = kist_state_pidfd(&c->st, &e3);
+      if (pfd < 0) {
+        kist_error_release(&e3);
+        kist_fail(err, ESRCH, "kill container %s", id);
+        goto out;
+      }
+      ret = kist_proc_tree_kill(pfd, c->st.pid, sig, err);
       goto out;
     }
     ret = kist_cgroup_kill(cg, sig, err);
@@ -949,8 +964,13 @@ int kist_container_list(const struct kist_context *ctx, struct kist_state **stat
   *states = NULL;
   *n = 0;
   int rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0)
-    return errno == ENOENT ? 0 : kist_fail(err, errno, "state root %s", ctx->root);
+  if (rootfd < 0 && errno == ENOENT)
+    return 0;
+  if (rootfd < 0) {
+    kist_fail(err, errno, "state root %s", ctx->root);
+    kist_rootless_root_hint(ctx->root, err);
+    return -1;
+  }
   DIR *d = fdopendir(rootfd);
   if (d == NULL) {
     close(rootfd);
@@ -1001,30 +1021,9 @@ void kist_container_list_free(struct kist_state *states, size_t n)
 
 /* ---- run ---- */
 
-/* Signals `run` forwards to the container; faults stay ours. */
-static void forward_set(sigset_t *set)
-{
-  sigfillset(set);
-  static const int keep[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
-  for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-    sigdelset(set, keep[i]);
-}
-
-static int exit_code_of(int status)
-{
-  if (WIFEXITED(status))
-    return WEXITSTATUS(status);
-  if (WIFSIGNALED(status))
-    return 128 + WTERMSIG(status);
-  return 1;
-}
-
 struct foreground {
   int sigfd;
-  int master; /* relayed terminal or -1 */
-  bool stdin_open;
-  struct termios saved;
-  bool raw;
+  struct kist_relay t;
 };
 
 /* Waits for the init, forwarding signals and relaying the terminal. */
@@ -1034,24 +1033,14 @@ static int wait_foreground(struct creation *c, struct foreground *fg, kist_error
     struct pollfd p[4] = {
       {.fd = fg->sigfd, .events = POLLIN},
       {.fd = c->pidfd, .events = POLLIN},
-      {.fd = fg->master >= 0 && fg->stdin_open ? 0 : -1, .events = POLLIN},
-      {.fd = fg->master, .events = POLLIN},
     };
+    kist_relay_pollfds(&fg->t, p + 2);
     if (poll(p, 4, -1) < 0) {
       if (errno == EINTR)
         continue;
       return kist_fail(err, errno, "poll");
     }
-    if (p[3].revents) {
-      if (kist_terminal_copy(fg->master, 1) <= 0) {
-        close(fg->master); /* hung up; the process may still run */
-        fg->master = -1;
-      }
-    }
-    if (p[2].revents) {
-      if (kist_terminal_copy(0, fg->master) <= 0)
-        fg->stdin_open = false;
-    }
+    kist_relay_io(&fg->t, p + 2);
     if (p[0].revents) {
       struct signalfd_siginfo si;
       if (read(fg->sigfd, &si, sizeof si) == sizeof si) {
@@ -1062,30 +1051,24 @@ static int wait_foreground(struct creation *c, struct foreground *fg, kist_error
           pid_t r;
           while ((r = waitpid(-1, &status, WNOHANG)) > 0)
             if (r == c->pid)
-              return exit_code_of(status);
+              return kist_wait_exit_code(status);
         } else {
           /* With a relayed terminal the resize itself signals the
            * container's foreground process group. */
-          if (sig == SIGWINCH && fg->master >= 0)
-            kist_terminal_resize(0, fg->master);
-          else
+          if (!(sig == SIGWINCH && kist_relay_winch(&fg->t)))
             signal_pid(c->pidfd, c->pid, sig);
         }
       }
     }
     if (p[1].revents) {
       /* What the process wrote last is still in the pty: flush it out. */
-      if (fg->master >= 0) {
-        fcntl(fg->master, F_SETFL, fcntl(fg->master, F_GETFL) | O_NONBLOCK);
-        while (kist_terminal_copy(fg->master, 1) > 0)
-          ;
-      }
+      kist_relay_drain(&fg->t);
       int status;
       pid_t r;
       while ((r = waitpid(c->pid, &status, 0)) < 0 && errno == EINTR)
         ;
       if (r == c->pid)
-        return exit_code_of(status);
+        return kist_wait_exit_code(status);
       return 0;
     }
   }
@@ -1127,7 +1110,7 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
   bool foreground = !o->detach;
   sigset_t fwd, old;
   bool blocked = false;
-  struct foreground fg = {.sigfd = -1, .master = -1, .stdin_open = true};
+  struct foreground fg = {.sigfd = -1, .t = KIST_RELAY_INIT};
   int relay[2] = {-1, -1};
   int ret = -1;
   if (creation_prepare(&c, foreground, err) < 0)
@@ -1138,7 +1121,7 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
   }
   if (foreground) {
     /* Blocked before clone so no signal slips between; the init unblocks. */
-    forward_set(&fwd);
+    kist_signal_forward_set(&fwd);
     sigprocmask(SIG_BLOCK, &fwd, &old);
     blocked = true;
     fg.sigfd = signalfd(-1, &fwd, SFD_CLOEXEC);
@@ -1157,7 +1140,7 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
       *exit_status = code;
     goto out;
   }
-  if (c.relay_tty && kist_terminal_recv_master(relay[0], &fg.master, err) < 0)
+  if (c.relay_tty && kist_terminal_recv_master(relay[0], &fg.t.master, err) < 0)
     goto fail_started;
   struct exec_wait w = {.cfg_for = creation_cfg, .opaque = &c, .st = &c.st};
   code = 0;
@@ -1180,13 +1163,9 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
     ret = 0;
     goto out;
   }
-  if (fg.master >= 0) {
-    fg.raw = kist_terminal_make_raw(0, &fg.saved) == 0;
-    kist_terminal_resize(0, fg.master);
-  }
+  kist_relay_begin(&fg.t);
   int status = wait_foreground(&c, &fg, err);
-  if (fg.raw)
-    kist_terminal_restore(0, &fg.saved);
+  kist_relay_restore(&fg.t);
   if (status < 0)
     goto fail_started;
   c.pid = 0; /* reaped */
@@ -1203,8 +1182,7 @@ out:
     close(fg.sigfd);
   if (blocked)
     sigprocmask(SIG_SETMASK, &old, NULL);
-  if (fg.master >= 0)
-    close(fg.master);
+  kist_relay_end(&fg.t);
   if (relay[0] >= 0)
     close(relay[0]);
   creation_free(&c);

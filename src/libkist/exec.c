@@ -8,7 +8,8 @@
  *                nothing but what it needs open; joins the namespaces (user
  *                first, mount last), takes the init's root and forks G with
  *                CLONE_PARENT, so G is P's child and inside the pid namespace.
- *   process (G)  sets up the terminal, rlimits, label, user, capabilities and
+ *   process (G)  sets up the terminal, rlimits, scheduler, ioPriority,
+ *                personality, label, user, capabilities and
  *                seccomp, and execs. Never visible to the container as
  *                anything it could ptrace or read: it is not dumpable until
  *                execve and holds no host fd.
@@ -18,7 +19,6 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -28,26 +28,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
 #include "caps.h"
 #include "cgroup-internal.h"
+#include "cgroup-self.h"
 #include "container.h"
 #include "exec.h"
 #include "log.h"
-#include "lsm.h"
+#include "namespaces.h"
+#include "pidfile.h"
 #include "process.h"
-#include "rlimits.h"
 #include "seccomp.h"
+#include "signals.h"
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
@@ -119,6 +119,51 @@ int kist_exec_process_parse(const char *data, size_t len, const char *source, oc
     *wrapper = NULL;
     return kist_fail(err, EINVAL, "%s: process: expected a JSON object", source);
   }
+  return 0;
+}
+
+/* A process object is small: more is not one (and would exhaust memory). */
+#define PROCESS_FILE_MAX (1 << 20)
+
+/* --process FILE: a regular file, or a pipe (--process /dev/stdin). Opened
+ * without blocking (a fifo nobody writes to is empty, not a hang) and read
+ * up to PROCESS_FILE_MAX; a device such as /dev/zero is refused. */
+static int read_process_file(const char *path, char **data, size_t *len, kist_error_t *err)
+{
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0)
+    return kist_fail(err, errno, "--process %s", path);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return kist_fail(err, errno, "--process %s", path);
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+    return kist_fail(err, EINVAL, "--process %s: not a regular file or a pipe", path);
+  if (S_ISFIFO(st.st_mode))
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK); /* a writer may be on its way */
+  char *buf = xmalloc(PROCESS_FILE_MAX + 1);
+  size_t n = 0;
+  for (;;) {
+    ssize_t r = read_retry(fd, buf + n, PROCESS_FILE_MAX + 1 - n);
+    if (r < 0) {
+      free(buf);
+      return kist_fail(err, errno, "--process %s: read", path);
+    }
+    if (r == 0)
+      break;
+    n += (size_t)r;
+    if (n > PROCESS_FILE_MAX) {
+      free(buf);
+      return kist_fail(err, EFBIG, "--process %s: larger than %d bytes", path, PROCESS_FILE_MAX);
+    }
+  }
+  if (n == 0) {
+    free(buf);
+    return kist_fail(err, EINVAL, "--process %s: invalid JSON: empty, expected a process object",
+                     path);
+  }
+  buf[n] = '\0';
+  *data = buf;
+  *len = n;
   return 0;
 }
 
@@ -269,7 +314,7 @@ int kist_exec_process_build(const oci_config_process *base, const struct kist_ex
   if (o->process_file) {
     cleanup_free char *data = NULL;
     size_t len = 0;
-    if (read_file_at(AT_FDCWD, o->process_file, &data, &len, err) < 0 ||
+    if (read_process_file(o->process_file, &data, &len, err) < 0 ||
         kist_exec_process_parse(data, len, o->process_file, &ep->file, err) < 0) {
       kist_exec_process_free(ep);
       return -1;
@@ -378,7 +423,10 @@ struct exec_child {
   int console_fd;  /* console socket or relay socket, -1 without terminal */
   int preserve_fds;
   struct kist_seccomp *seccomp;
+  const oci_personality *personality; /* the container's linux.personality */
   char **argv, **envp;
+  struct kist_cg_self *cg_self; /* enter the v1 cgroups first thing, or NULL */
+  const int *clone_cg_fd;       /* P's, as it was when C was cloned (-1: not placed by clone) */
 };
 
 /* Where the reports of C and G go; set before anything can fail. */
@@ -395,23 +443,6 @@ static _Noreturn void child_die(kist_error_t *err, int code)
     if ((expr) < 0)                                                                                \
       child_die(&err, 1);                                                                          \
   } while (0)
-
-static bool keeps_cap_sys_admin(const oci_config_process *p)
-{
-  const oci_config_process_capabilities *c = p->capabilities;
-  return c && strv_has(c->effective, c->effective_len, "CAP_SYS_ADMIN");
-}
-
-static void load_seccomp(struct kist_seccomp *sc, int sock)
-{
-  kist_error_t err = NULL;
-  int notify_fd = -1;
-  CTRY(kist_seccomp_load(sc, &notify_fd, &err));
-  if (notify_fd >= 0) {
-    CTRY(kist_sync_send(sock, KIST_SYNC_SECCOMP_FD, 0, NULL, notify_fd, &err));
-    close(notify_fd);
-  }
-}
 
 /* LISTEN_PID names the process that owns LISTEN_FDS: that is G, by the pid
  * it has in its own pid namespace. */
@@ -440,8 +471,8 @@ static _Noreturn void process_main(const struct exec_child *a)
 {
   kist_error_t err = NULL;
   const oci_config_process *p = a->p;
-  umask(p->user && p->user->umask_present ? (mode_t)p->user->umask : 022);
-  CTRY(kist_rlimits_apply(p, &err));
+  umask(022); /* unless process.user.umask says otherwise */
+  CTRY(kist_process_apply_attrs(p, a->personality, &err));
   if (a->console_fd >= 0) {
     CTRY(kist_terminal_setup(p, a->console_fd, &err));
     close(a->console_fd);
@@ -472,31 +503,11 @@ static _Noreturn void process_main(const struct exec_child *a)
       fcntl(3 + i, F_SETFD, fl & ~FD_CLOEXEC);
   }
 
-  CTRY(kist_lsm_set_exec_label(p, &err));
-  /* As the init does: seccomp as late as possible, but before the
-   * capabilities go when the kernel needs CAP_SYS_ADMIN to load it. */
-  bool nnp = p->no_new_privileges_present && p->no_new_privileges;
-  bool early = a->seccomp && !nnp && !keeps_cap_sys_admin(p);
-  if (early)
-    load_seccomp(a->seccomp, a->sync_fd);
-  CTRY(kist_process_become(p, &err));
-  if (a->seccomp && !early)
-    load_seccomp(a->seccomp, a->sync_fd);
+  CTRY(kist_process_finish(p, a->seccomp, a->sync_fd, &err));
   execve(exe, a->argv, a->envp);
   int e = errno;
   kist_fail(&err, e, "exec %s", p->args[0]);
   child_die(&err, e == ENOENT ? 127 : 126);
-}
-
-static int become_ns_root(kist_error_t *err)
-{
-  /* Joined user namespace: we are whatever our host uid maps to. */
-  if (setresgid(0, 0, 0) < 0)
-    return kist_fail(err, errno, "setresgid 0 in the container's user namespace");
-  if (setresuid(0, 0, 0) < 0)
-    return kist_fail(err, errno, "setresuid 0 in the container's user namespace");
-  (void)setgroups(0, NULL); /* refused with setgroups "deny": fine */
-  return 0;
 }
 
 static int write_oom_score_adj(const oci_config_process *p, kist_error_t *err)
@@ -519,6 +530,10 @@ static _Noreturn void helper_main(const struct exec_child *a)
   /* Until execve nothing of ours may be read through /proc or ptraced. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (a->cg_self) {
+    CTRY(kist_cgroup_self_enter(a->cg_self, &err));
+    CTRY(kist_sync_send(a->sync_fd, KIST_SYNC_PLACED, 0, NULL, -1, &err));
+  }
   for (int s = 1; s < NSIG; s++)
     if (s != SIGKILL && s != SIGSTOP)
       signal(s, SIG_DFL);
@@ -541,7 +556,10 @@ static _Noreturn void helper_main(const struct exec_child *a)
     kist_fail(&err, errno, "close inherited file descriptors");
     child_die(&err, 1);
   }
-  CTRY(kist_sync_expect(a->sync_fd, KIST_SYNC_GO, NULL, NULL, &err));
+  /* Entered by ourselves, nothing to wait for; P still writes our pid
+   * when clone could not place us in the hybrid v2 dir. */
+  if (a->cg_self == NULL || (a->cg_self->v2_fd >= 0 && *a->clone_cg_fd < 0))
+    CTRY(kist_sync_expect(a->sync_fd, KIST_SYNC_GO, NULL, NULL, &err));
   CTRY(write_oom_score_adj(a->p, &err));
 
   for (int i = 0; i < NS_N; i++) {
@@ -553,7 +571,7 @@ static _Noreturn void helper_main(const struct exec_child *a)
     }
     close(a->ns_fd[i]);
     if (ns_order[i].flag == CLONE_NEWUSER)
-      CTRY(become_ns_root(&err));
+      CTRY(kist_ns_become_root(&err));
   }
   /* The init's root, whatever made it (pivot_root, MS_MOVE + chroot, or
    * chroot alone): setns(mnt) alone gives the namespace's root. */
@@ -597,9 +615,9 @@ struct exec_run {
   char *cg_path[KIST_CG_MAX_HIER];
   size_t cg_n;
   const struct kist_cgroup *cg; /* without --cgroup: the container's, entered whole */
+  struct kist_cg_self cg_self;  /* ... or by the helper itself, when n > 0 */
   int clone_cg_fd;              /* v2 CLONE_INTO_CGROUP target or -1 (not owned) */
-  int pidfile_dirfd;
-  char *pidfile_base;
+  struct kist_pid_file pidfile;
   int sync[2];
   pid_t helper, pid;
   int pidfd;
@@ -612,8 +630,10 @@ static void run_init(struct exec_run *r)
 {
   memset(r, 0, sizeof *r);
   r->pidfd_init = r->root_fd = r->console_fd = r->relay_fd = -1;
-  r->pidfile_dirfd = r->pidfd = r->clone_cg_fd = -1;
+  r->pidfd = r->clone_cg_fd = -1;
+  r->pidfile = (struct kist_pid_file)KIST_PID_FILE_INIT;
   r->sync[0] = r->sync[1] = -1;
+  r->cg_self.v2_fd = -1;
   for (int i = 0; i < NS_N; i++)
     r->ns_fd[i] = -1;
 }
@@ -631,7 +651,7 @@ static void run_free(struct exec_run *r)
   closep(&r->root_fd);
   closep(&r->console_fd);
   closep(&r->relay_fd);
-  closep(&r->pidfile_dirfd);
+  kist_pid_file_close(&r->pidfile);
   closep(&r->pidfd);
   closep(&r->sync[0]);
   closep(&r->sync[1]);
@@ -641,7 +661,7 @@ static void run_free(struct exec_run *r)
     closep(&r->cg_fd[i]);
     free(r->cg_path[i]);
   }
-  free(r->pidfile_base);
+  kist_cgroup_self_release(&r->cg_self);
   free(r->argv);
   free(r->envp);
   free(r->listen_env);
@@ -779,6 +799,14 @@ static int prepare_cgroup(struct exec_run *r, kist_error_t *err)
     /* The container's own cgroup: the module's enter (or clone on v2). */
     r->cg = cg;
     r->clone_cg_fd = kist_cgroup_v2_fd(cg);
+    /* Not into a paused container: the frozen freezer would stop the
+     * helper before it reports. */
+    if (r->c->st.status != KIST_STATUS_PAUSED) {
+      if (kist_cgroup_self_prepare(cg, &r->cg_self, err) < 0)
+        return -1;
+      if (r->cg_self.n > 0)
+        r->clone_cg_fd = r->cg_self.v2_fd;
+    }
     return 0;
   }
   const char *sub_of[KIST_CG_MAX_HIER] = {NULL};
@@ -830,29 +858,6 @@ static int enter_cgroup(struct exec_run *r, kist_error_t *err)
   for (size_t i = 0; i < r->cg_n; i++)
     if (kist_cg_write(r->cg_fd[i], r->cg_path[i], "cgroup.procs", buf, err) < 0)
       return -1;
-  return 0;
-}
-
-static int prepare_pid_file(struct exec_run *r, kist_error_t *err)
-{
-  const char *pf = r->o->pid_file;
-  if (pf == NULL)
-    return 0;
-  cleanup_free char *d = xstrdup(pf);
-  char *slash = strrchr(d, '/');
-  const char *dir = ".";
-  if (slash) {
-    *slash = '\0';
-    dir = d[0] ? d : "/";
-    r->pidfile_base = xstrdup(slash + 1);
-  } else {
-    r->pidfile_base = xstrdup(pf);
-  }
-  if (r->pidfile_base[0] == '\0')
-    return kist_fail(err, EISDIR, "--pid-file %s: names a directory", pf);
-  r->pidfile_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (r->pidfile_dirfd < 0)
-    return kist_fail(err, errno, "--pid-file %s: directory %s", pf, dir);
   return 0;
 }
 
@@ -936,77 +941,41 @@ static int await_process(struct exec_run *r, int *exit_code, kist_error_t *err)
   return ret;
 }
 
-static int exit_code_of(int status)
-{
-  if (WIFEXITED(status))
-    return WEXITSTATUS(status);
-  if (WIFSIGNALED(status))
-    return 128 + WTERMSIG(status);
-  return 255;
-}
-
-/* Everything kist forwards: all but faults and what stops or kills kist
- * itself; SIGCHLD and SIGPIPE are blocked only so they do not interrupt. */
-static void forward_set(sigset_t *set)
-{
-  sigfillset(set);
-  static const int keep[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
-  for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-    sigdelset(set, keep[i]);
-}
-
-struct relay {
-  int master; /* -1 without a relayed terminal */
-  bool stdin_open;
-};
-
 /* Foreground: waits for G, forwarding signals and relaying the terminal. */
-static int wait_process(struct exec_run *r, int sigfd, struct relay *t, int *exit_status,
+static int wait_process(struct exec_run *r, int sigfd, struct kist_relay *t, int *exit_status,
                         kist_error_t *err)
 {
   for (;;) {
     struct pollfd pf[4] = {
       {.fd = sigfd, .events = POLLIN},
       {.fd = r->pidfd, .events = POLLIN},
-      {.fd = t->master >= 0 && t->stdin_open ? 0 : -1, .events = POLLIN},
-      {.fd = t->master, .events = POLLIN},
     };
+    kist_relay_pollfds(t, pf + 2);
     if (poll(pf, 4, -1) < 0) {
       if (errno == EINTR)
         continue;
       return kist_fail(err, errno, "poll");
     }
-    if (pf[3].revents && kist_terminal_copy(t->master, 1) <= 0) {
-      /* All slave ends closed: the process may still run without one. */
-      close(t->master);
-      t->master = -1;
-    }
-    if (pf[2].revents && kist_terminal_copy(0, t->master) <= 0)
-      t->stdin_open = false;
+    kist_relay_io(t, pf + 2);
     if (pf[0].revents) {
       struct signalfd_siginfo si;
       if (read(sigfd, &si, sizeof si) == sizeof si) {
         int sig = (int)si.ssi_signo;
-        if (sig == SIGWINCH && t->master >= 0)
-          kist_terminal_resize(0, t->master); /* the kernel signals the process group */
-        else if (sig != SIGCHLD && sig != SIGPIPE)
+        /* A relayed resize signals the process group by itself. */
+        bool resized = sig == SIGWINCH && kist_relay_winch(t);
+        if (!resized && sig != SIGCHLD && sig != SIGPIPE)
           syscall(SYS_pidfd_send_signal, r->pidfd, sig, NULL, 0);
       }
     }
     if (pf[1].revents) {
-      if (t->master >= 0) {
-        /* What the process wrote last may still be in the pty. */
-        fcntl(t->master, F_SETFL, fcntl(t->master, F_GETFL) | O_NONBLOCK);
-        while (kist_terminal_copy(t->master, 1) > 0)
-          ;
-      }
+      kist_relay_drain(t);
       int status;
       pid_t w;
       while ((w = waitpid(r->pid, &status, 0)) < 0 && errno == EINTR)
         ;
       if (w < 0)
         return kist_fail(err, errno, "wait for process %d", (int)r->pid);
-      *exit_status = exit_code_of(status);
+      *exit_status = kist_wait_exit_code(status);
       return 0;
     }
   }
@@ -1017,8 +986,12 @@ static int check_status(struct exec_run *r, kist_error_t *err)
   const char *id = r->c->st.id;
   switch (r->c->st.status) {
   case KIST_STATUS_RUNNING:
-  case KIST_STATUS_CREATED: /* the init waits for start: its namespaces exist (as runc) */
     return 0;
+  case KIST_STATUS_CREATED:
+    /* The init is still kist's, waiting for start: nothing of the
+     * container runs yet to exec beside. */
+    return kist_fail(
+      err, 0, "cannot exec in container %s: it is created, not running (start it first)", id);
   case KIST_STATUS_PAUSED:
     if (r->o->ignore_paused)
       return 0;
@@ -1070,7 +1043,7 @@ static int exec_prepare(struct exec_run *r, const char *id, kist_error_t *err)
   kist_seccomp_set_cache_dir(r->ctx->root);
   if (kist_seccomp_prepare(r->cfg, &r->seccomp, err) < 0)
     return -1;
-  if (prepare_cgroup(r, err) < 0 || prepare_pid_file(r, err) < 0)
+  if (prepare_cgroup(r, err) < 0 || kist_pid_file_open(r->o->pid_file, &r->pidfile, err) < 0)
     return -1;
   if (open_container(r, err) < 0)
     return -1;
@@ -1079,14 +1052,8 @@ static int exec_prepare(struct exec_run *r, const char *id, kist_error_t *err)
     if (r->console_fd < 0)
       return -1;
   } else if (tty) {
-    /* The relayed terminal gets the caller's size before the process
-     * starts (a resize after execve would race with its first reads). */
-    struct winsize ws;
-    if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
-      r->ep->size = (oci_config_process_console_size){
-        .height = ws.ws_row, .height_present = true, .width = ws.ws_col, .width_present = true};
+    if (kist_terminal_size_of(0, &r->ep->size))
       r->ep->p.console_size = &r->ep->size;
-    }
     int sp[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
       return kist_fail(err, errno, "socketpair");
@@ -1108,8 +1075,11 @@ static int exec_start(struct exec_run *r, int *exit_code, kist_error_t *err)
     .console_fd = r->console_fd,
     .preserve_fds = r->preserve,
     .seccomp = r->seccomp,
+    .personality = r->cfg->linux ? r->cfg->linux->personality : NULL,
     .argv = r->argv,
     .envp = r->envp,
+    .cg_self = r->cg_self.n > 0 ? &r->cg_self : NULL,
+    .clone_cg_fd = &r->clone_cg_fd,
   };
   memcpy(a.ns_fd, r->ns_fd, sizeof a.ns_fd);
   bool placed = r->clone_cg_fd >= 0;
@@ -1122,9 +1092,16 @@ static int exec_start(struct exec_run *r, int *exit_code, kist_error_t *err)
   closep(&r->sync[1]);
   closep(&r->console_fd);
   int ret = 0;
-  if (!placed && enter_cgroup(r, err) < 0)
+  bool self_enter = r->cg_self.n > 0;
+  /* Self-entering, the helper goes on without GO (one wake-up less),
+   * unless clone could not place it in the hybrid v2 dir: then we write
+   * its pid (the v1 writes repeat its own) and let it go. */
+  bool need_go = !self_enter || (r->cg_self.v2_fd >= 0 && !placed);
+  if (need_go && !placed && enter_cgroup(r, err) < 0)
     ret = -1;
-  if (ret == 0 && kist_sync_send(r->sync[0], KIST_SYNC_GO, 0, NULL, -1, err) < 0)
+  if (ret == 0 && self_enter && kist_sync_expect(r->sync[0], KIST_SYNC_PLACED, NULL, NULL, err) < 0)
+    ret = -1;
+  if (ret == 0 && need_go && kist_sync_send(r->sync[0], KIST_SYNC_GO, 0, NULL, -1, err) < 0)
     ret = -1;
   /* Placed: a delete now kills the helper with the cgroup. Waiting below
    * may take as long as a paused container stays frozen: `resume` must
@@ -1158,15 +1135,14 @@ int kist_container_exec(const struct kist_context *ctx, const char *id,
   *exit_status = 255;
   int ret = -1, sigfd = -1;
   sigset_t fwd, old;
-  bool blocked = false, raw = false;
-  struct termios saved;
-  struct relay t = {.master = -1, .stdin_open = true};
+  bool blocked = false;
+  struct kist_relay t = KIST_RELAY_INIT;
 
   if (exec_prepare(&r, id, err) < 0)
     goto out;
   if (!o->detach) {
     /* Blocked before clone: nothing sent meanwhile is lost (C unblocks). */
-    forward_set(&fwd);
+    kist_signal_forward_set(&fwd);
     sigprocmask(SIG_BLOCK, &fwd, &old);
     blocked = true;
     sigfd = signalfd(-1, &fwd, SFD_CLOEXEC);
@@ -1189,12 +1165,8 @@ int kist_container_exec(const struct kist_context *ctx, const char *id,
   if (r.relay_fd >= 0 && kist_terminal_recv_master(r.relay_fd, &t.master, err) < 0)
     goto kill_out;
   closep(&r.relay_fd);
-  if (r.pidfile_dirfd >= 0) {
-    char buf[16];
-    int n = snprintf(buf, sizeof buf, "%d", (int)r.pid);
-    if (write_file_atomic_at(r.pidfile_dirfd, r.pidfile_base, buf, (size_t)n, 0644, err) < 0)
-      goto kill_out;
-  }
+  if (kist_pid_file_write(&r.pidfile, r.pid, err) < 0)
+    goto kill_out;
   kist_container_close(r.c);
   r.c = NULL;
   if (o->detach) {
@@ -1202,10 +1174,7 @@ int kist_container_exec(const struct kist_context *ctx, const char *id,
     ret = 0;
     goto out;
   }
-  if (t.master >= 0) {
-    raw = kist_terminal_make_raw(0, &saved) == 0;
-    kist_terminal_resize(0, t.master);
-  }
+  kist_relay_begin(&t);
   ret = wait_process(&r, sigfd, &t, exit_status, err);
   if (ret < 0)
     goto kill_out;
@@ -1218,10 +1187,7 @@ kill_out:
   }
   ret = -1;
 out:
-  if (raw)
-    kist_terminal_restore(0, &saved);
-  if (t.master >= 0)
-    close(t.master);
+  kist_relay_end(&t);
   if (sigfd >= 0)
     close(sigfd);
   if (blocked)

@@ -5,7 +5,6 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -13,13 +12,15 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "cgroup-self.h"
 #include "devices.h"
 #include "hooks.h"
 #include "init.h"
-#include "lsm.h"
 #include "masks.h"
 #include "mounts.h"
 #include "process.h"
@@ -37,6 +38,31 @@ static _Noreturn void die(kist_error_t *err, int exit_code)
 {
   kist_sync_send_error(report_fd, err, exit_code);
   _exit(exit_code ? exit_code : 1);
+}
+
+/* stdio that is the host's /dev/null is swapped for the container's own
+ * (when it has one): no fd of the init then refers to a host mount. CRIU
+ * cannot dump such an fd, and the container has no business holding one. */
+static int reopen_dev_null(kist_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct stat null_sb;
+  for (int i = 0; i <= 2; i++) {
+    struct stat sb;
+    if (fstat(i, &sb) < 0 || !S_ISCHR(sb.st_mode) || sb.st_rdev != makedev(1, 3))
+      continue;
+    if (fd < 0) {
+      fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0 || fstat(fd, &null_sb) < 0 || !S_ISCHR(null_sb.st_mode) ||
+          null_sb.st_rdev != makedev(1, 3))
+        return 0; /* no usable /dev/null of its own: keep what it has */
+    }
+    if (sb.st_dev == null_sb.st_dev && sb.st_ino == null_sb.st_ino)
+      continue;
+    if (dup3(fd, i, 0) < 0)
+      return kist_fail(err, errno, "reopen fd %d on the container's /dev/null", i);
+  }
+  return 0;
 }
 
 #define TRY(expr)                                                                                  \
@@ -92,18 +118,6 @@ static char *hook_state(const struct kist_init_args *a, pid_t pid, enum kist_sta
   return kist_state_json(&st, status, true);
 }
 
-static int become_ns_root(kist_error_t *err)
-{
-  /* In a new or joined user namespace we start as whatever our host uid
-   * maps to; root in the namespace is what the setup below needs. */
-  if (setresgid(0, 0, 0) < 0)
-    return kist_fail(err, errno, "setresgid 0 in the user namespace");
-  if (setresuid(0, 0, 0) < 0)
-    return kist_fail(err, errno, "setresuid 0 in the user namespace");
-  (void)setgroups(0, NULL); /* refused after setgroups "deny": fine */
-  return 0;
-}
-
 static char *read_proc_cgroup(void)
 {
   char *s = NULL;
@@ -146,7 +160,7 @@ static void setup_namespaces_slow(const struct kist_init_args *a, char **proc_cg
   if (rest & CLONE_NEWTIME)
     TRY(kist_ns_write_time_offsets(a->cfg, &err));
   if ((ns->new_flags & CLONE_NEWUSER) || ns->join_fd[KIST_NS_USER] >= 0)
-    TRY(become_ns_root(&err));
+    TRY(kist_ns_become_root(&err));
   if (!kist_ns_plan_needs_fork(ns))
     return;
   /* CLONE_PARENT: the real init is kist's child, not ours, so `run` can
@@ -213,29 +227,6 @@ static char **null_terminated(char **v, size_t n)
   return out;
 }
 
-static bool keeps_cap_sys_admin(const oci_config_process *p)
-{
-  const oci_config_process_capabilities *c = p->capabilities;
-  for (size_t i = 0; c && i < c->effective_len; i++)
-    if (strcmp(c->effective[i], "CAP_SYS_ADMIN") == 0)
-      return true;
-  return false;
-}
-
-/* Loads the filter; a NOTIFY listener goes to whoever started us (start or
- * run), which hands it to linux.seccomp.listenerPath: the agent must have
- * it before the process makes a notified call. */
-static void load_seccomp(struct kist_seccomp *sc, int conn)
-{
-  kist_error_t err = NULL;
-  int notify_fd = -1;
-  TRY(kist_seccomp_load(sc, &notify_fd, &err));
-  if (notify_fd >= 0) {
-    TRY(kist_sync_send(conn, KIST_SYNC_SECCOMP_FD, 0, NULL, notify_fd, &err));
-    close(notify_fd);
-  }
-}
-
 /* Blocks until `start` connects and asks; a start that cannot be served
  * (no process) gets an error and the init keeps waiting. */
 static int wait_for_start(const struct kist_init_args *a)
@@ -275,6 +266,8 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  if (a->cg_self)
+    TRY(kist_cgroup_self_enter(a->cg_self, &err));
   TRY(close_inherited(a, &err));
 
   const oci_config *cfg = a->cfg;
@@ -289,7 +282,7 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
       TRY(kist_sync_expect(a->sync_fd, KIST_SYNC_GO, &pid, NULL, &err));
   } else {
     if (ns->new_flags & CLONE_NEWUSER)
-      TRY(become_ns_root(&err));
+      TRY(kist_ns_become_root(&err));
     if (kist_mounts_need_cgroup_paths(cfg) && !(a->clone_flags & CLONE_NEWCGROUP))
       proc_cgroup = read_proc_cgroup();
     /* The cgroup namespace must be rooted at the container's cgroup: when
@@ -336,10 +329,16 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
   const oci_config_process *p = cfg->process;
   cleanup_free char *exe = NULL;
   if (p) {
+    TRY(reopen_dev_null(&err));
     TRY(kist_process_setup(cfg, &err));
     if (p->terminal_present && p->terminal) {
       TRY(kist_terminal_setup(p, a->console_fd, &err));
       close(a->console_fd);
+    } else if (setsid() < 0) {
+      /* A session of its own, as with a terminal: the container is not a
+       * job of the caller's shell, and CRIU can dump it (a session leader
+       * outside its pid namespace cannot be). */
+      TRY(kist_fail(&err, errno, "setsid"));
     }
     cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     int code = 0;
@@ -375,18 +374,8 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
     kist_fail(&err, errno, "close file descriptors");
     die(&err, 1);
   }
-  TRY(kist_lsm_set_exec_label(p, &err));
-  /* seccomp goes last, so the profile need not allow our own setup; but
-   * without no_new_privs the kernel wants CAP_SYS_ADMIN at load time, and
-   * when the process will not have it the filter must go in before the
-   * capabilities are dropped. */
-  bool early = a->seccomp && !(p->no_new_privileges_present && p->no_new_privileges) &&
-               !keeps_cap_sys_admin(p);
-  if (early)
-    load_seccomp(a->seccomp, conn);
-  TRY(kist_process_become(p, &err));
-  if (a->seccomp && !early)
-    load_seccomp(a->seccomp, conn);
+  /* A NOTIFY listener goes to whoever started us (start or run). */
+  TRY(kist_process_finish(p, a->seccomp, conn, &err));
   char **argv = null_terminated(p->args, p->args_len);
   char **envp = null_terminated(p->env, p->env_len);
   execve(exe, argv, envp);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "namespaces.h"
+#include "userns.h"
 #include "util.h"
 
 static const struct {
@@ -156,11 +158,19 @@ int kist_ns_validate(const oci_config *cfg, kist_error_t *err)
 
 int kist_ns_join_all(const struct kist_ns_plan *plan, kist_error_t *err)
 {
+  bool root = geteuid() == 0; /* before a joined user ns changes what it says */
   for (int k = 0; k < KIST_NS_COUNT; k++) {
     if (plan->join_fd[k] < 0)
       continue;
-    if (setns(plan->join_fd[k], kinds[k].flag) < 0)
-      return kist_fail(err, errno, "join the %s namespace", kinds[k].name);
+    if (setns(plan->join_fd[k], kinds[k].flag) == 0)
+      continue;
+    if (errno == EPERM && !root)
+      return kist_fail(err, 0,
+                       "join the %s namespace: %s (kist is not root: joining needs "
+                       "CAP_SYS_ADMIN over the user namespace that owns it; join that user "
+                       "namespace too, by path in linux.namespaces, or run kist as root)",
+                       kinds[k].name, strerror(EPERM));
+    return kist_fail(err, errno, "join the %s namespace", kinds[k].name);
   }
   return 0;
 }
@@ -193,6 +203,7 @@ static int write_proc(pid_t pid, const char *file, const char *data, const char 
   return 0;
 }
 
+/* Idmapped mounts (idmap.c): kist is root there, writes the maps itself. */
 int kist_ns_write_maps(pid_t pid, oci_id_mapping **uid, size_t nuid, oci_id_mapping **gid,
                        size_t ngid, const char *field, kist_error_t *err)
 {
@@ -213,9 +224,7 @@ int kist_ns_write_maps(pid_t pid, oci_id_mapping **uid, size_t nuid, oci_id_mapp
 
 int kist_ns_write_id_maps(pid_t pid, const oci_config *cfg, kist_error_t *err)
 {
-  const oci_config_linux *l = cfg->linux;
-  return kist_ns_write_maps(pid, l->uid_mappings, l->uid_mappings_len, l->gid_mappings,
-                            l->gid_mappings_len, "linux", err);
+  return kist_userns_write_maps(pid, cfg, err);
 }
 
 int kist_ns_write_time_offsets(const oci_config *cfg, kist_error_t *err)
@@ -242,5 +251,17 @@ int kist_ns_write_time_offsets(const oci_config *cfg, kist_error_t *err)
   close(fd);
   if (w != (ssize_t)len)
     return kist_fail(err, w < 0 ? e : EIO, "linux.timeOffsets: write /proc/self/timens_offsets");
+  return 0;
+}
+
+int kist_ns_become_root(kist_error_t *err)
+{
+  /* In a new or joined user namespace we start as whatever our host uid
+   * maps to. */
+  if (setresgid(0, 0, 0) < 0)
+    return kist_fail(err, errno, "setresgid 0 in the user namespace");
+  if (setresuid(0, 0, 0) < 0)
+    return kist_fail(err, errno, "setresuid 0 in the user namespace");
+  (void)setgroups(0, NULL); /* refused after setgroups "deny": fine */
   return 0;
 }

@@ -52,8 +52,8 @@ const char *kist_ns_name(enum kist_ns_kind k);
 /* In the init: setns() every planned join, user first, mount last. */
 int kist_ns_join_all(const struct kist_ns_plan *plan, kist_error_t *err);
 
-/* Parent: writes linux.uidMappings/gidMappings to /proc/PID/{uid,gid}_map
- * ("deny" to setgroups first when kist is not root). */
+/* Parent: writes linux.uidMappings/gidMappings for PID's user namespace
+ * (userns.c: directly, or through newuidmap/newgidmap when not root). */
 int kist_ns_write_id_maps(pid_t pid, const oci_config *cfg, kist_error_t *err);
 
 /* The same for any mapping pair; errors name FIELD.uidMappings/gidMappings. */
@@ -63,5 +63,10 @@ int kist_ns_write_maps(pid_t pid, oci_id_mapping **uid, size_t nuid, oci_id_mapp
 /* Init, after unshare(CLONE_NEWTIME) and before the fork that enters it:
  * writes linux.timeOffsets to /proc/self/timens_offsets. */
 int kist_ns_write_time_offsets(const oci_config *cfg, kist_error_t *err);
+
+/* After creating or joining a user namespace: become its root (uid and gid
+ * 0, no supplementary groups where setgroups is allowed), what the setup
+ * that follows needs. */
+int kist_ns_become_root(kist_error_t *err);
 
 #endif

@@ -28,6 +28,8 @@
 #include "paths.h"
 #include "process.h"
 #include "rlimits.h"
+#include "seccomp.h"
+#include "sync.h"
 #include "util.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -560,6 +562,33 @@ static int set_affinity(const char *list, const char *field, kist_error_t *err)
   return 0;
 }
 
+static int setup_personality(const oci_personality *pe, kist_error_t *err)
+{
+  if (pe == NULL)
+    return 0;
+  if (personality((unsigned long)personality_domain(pe->domain)) < 0)
+    return kist_fail(err, errno, "linux.personality: set %s", pe->domain ? pe->domain : "LINUX");
+  return 0;
+}
+
+int kist_process_apply_attrs(const oci_config_process *p, const oci_personality *pe,
+                             kist_error_t *err)
+{
+  if (setup_personality(pe, err) < 0)
+    return -1;
+  if (p == NULL)
+    return 0;
+  if (kist_rlimits_apply(p, err) < 0 || setup_scheduler(p->scheduler, err) < 0 ||
+      setup_ioprio(p->io_priority, err) < 0)
+    return -1;
+  if (p->exec_cpu_affinity &&
+      set_affinity(p->exec_cpu_affinity->initial, "process.execCPUAffinity.initial", err) < 0)
+    return -1;
+  if (p->user && p->user->umask_present)
+    umask((mode_t)p->user->umask);
+  return 0;
+}
+
 int kist_process_setup(const oci_config *cfg, kist_error_t *err)
 {
   cleanup_close int procfd = -1;
@@ -570,23 +599,9 @@ int kist_process_setup(const oci_config *cfg, kist_error_t *err)
     return kist_fail(err, errno, "domainname: setdomainname %s", cfg->domainname);
   if (setup_sysctl(cfg, &procfd, err) < 0)
     return -1;
-  if (cfg->linux && cfg->linux->personality) {
-    int dom = personality_domain(cfg->linux->personality->domain);
-    if (personality((unsigned long)dom) < 0)
-      return kist_fail(err, errno, "linux.personality: set %s", cfg->linux->personality->domain);
-  }
-  const oci_config_process *p = cfg->process;
-  if (p == NULL)
-    return 0;
-  if (kist_rlimits_apply(p, err) < 0 || setup_oom(p, &procfd, err) < 0 ||
-      setup_scheduler(p->scheduler, err) < 0 || setup_ioprio(p->io_priority, err) < 0)
+  if (cfg->process && setup_oom(cfg->process, &procfd, err) < 0)
     return -1;
-  if (p->exec_cpu_affinity &&
-      set_affinity(p->exec_cpu_affinity->initial, "process.execCPUAffinity.initial", err) < 0)
-    return -1;
-  if (p->user && p->user->umask_present)
-    umask((mode_t)p->user->umask);
-  return 0;
+  return kist_process_apply_attrs(cfg->process, cfg->linux ? cfg->linux->personality : NULL, err);
 }
 
 /* ---- args[0] ---- */
@@ -793,6 +808,50 @@ int kist_process_become(const oci_config_process *p, kist_error_t *err)
     return kist_fail(err, errno, "process.noNewPrivileges: prctl");
   if (p->exec_cpu_affinity &&
       set_affinity(p->exec_cpu_affinity->final, "process.execCPUAffinity.final", err) < 0)
+    return -1;
+  return 0;
+}
+
+bool kist_process_keeps_cap_sys_admin(const oci_config_process *p)
+{
+  const oci_config_process_capabilities *c = p->capabilities;
+  for (size_t i = 0; c && i < c->effective_len; i++)
+    if (strcmp(c->effective[i], "CAP_SYS_ADMIN") == 0)
+      return true;
+  return false;
+}
+
+/* A NOTIFY listener goes to whoever waits on report_fd, which hands it to
+ * linux.seccomp.listenerPath: the agent must have it before the process
+ * makes a notified call. */
+static int load_seccomp(struct kist_seccomp *sc, int report_fd, kist_error_t *err)
+{
+  int notify_fd = -1;
+  if (kist_seccomp_load(sc, &notify_fd, err) < 0)
+    return -1;
+  if (notify_fd < 0)
+    return 0;
+  int r = kist_sync_send(report_fd, KIST_SYNC_SECCOMP_FD, 0, NULL, notify_fd, err);
+  close(notify_fd);
+  return r;
+}
+
+int kist_process_finish(const oci_config_process *p, struct kist_seccomp *sc, int report_fd,
+                        kist_error_t *err)
+{
+  if (kist_lsm_set_exec_label(p, err) < 0)
+    return -1;
+  /* seccomp goes last, so the profile need not allow our own setup; but
+   * without no_new_privs the kernel wants CAP_SYS_ADMIN at load time, and
+   * when the process will not have it the filter must go in before the
+   * capabilities are dropped. */
+  bool nnp = p->no_new_privileges_present && p->no_new_privileges;
+  bool early = sc && !nnp && !kist_process_keeps_cap_sys_admin(p);
+  if (early && load_seccomp(sc, report_fd, err) < 0)
+    return -1;
+  if (kist_process_become(p, err) < 0)
+    return -1;
+  if (sc && !early && load_seccomp(sc, report_fd, err) < 0)
     return -1;
   return 0;
 }

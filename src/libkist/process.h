@@ -8,6 +8,7 @@
 #define KIST_PROCESS_H
 
 #include <sched.h>
+#include <stdbool.h>
 
 #include "error.h"
 #include "ocispec.h"
@@ -33,6 +34,13 @@ int kist_process_validate(const oci_config *cfg, kist_error_t *err);
  * personality, execCPUAffinity (initial), umask. */
 int kist_process_setup(const oci_config *cfg, kist_error_t *err);
 
+/* The part of kist_process_setup every process of a container gets, the
+ * init's and exec's alike, while still privileged: linux.personality (pe,
+ * may be NULL), rlimits, scheduler, ioPriority, execCPUAffinity.initial,
+ * umask (when set). */
+int kist_process_apply_attrs(const oci_config_process *p, const oci_personality *pe,
+                             kist_error_t *err);
+
 /* Resolves process.args[0] like execvp (process.env's PATH, else the default
  * PATH) inside the root given by rootfd (openat2 RESOLVE_IN_ROOT: symlinks
  * never leave it). *path is the path inside that root. *exit_code is set to
@@ -45,5 +53,17 @@ int kist_process_find_executable(int rootfd, const oci_config_process *p, char *
  * keeping the capabilities (PR_SET_KEEPCAPS), then caps (caps.c), ambient,
  * noNewPrivileges. chdir(cwd) is checked here too (must exist, a dir). */
 int kist_process_become(const oci_config_process *p, kist_error_t *err);
+
+/* Whether p keeps CAP_SYS_ADMIN in its effective set. */
+bool kist_process_keeps_cap_sys_admin(const oci_config_process *p);
+
+/* The last steps before execve, for the init and exec alike: the LSM exec
+ * label, kist_process_become, and the seccomp filter sc (may be NULL) as late
+ * as the kernel allows (before the capabilities go when neither
+ * no_new_privs nor CAP_SYS_ADMIN will be there to load it after). A NOTIFY
+ * listener is sent over report_fd (KIST_SYNC_SECCOMP_FD). */
+struct kist_seccomp;
+int kist_process_finish(const oci_config_process *p, struct kist_seccomp *sc, int report_fd,
+                        kist_error_t *err);
 
 #endif

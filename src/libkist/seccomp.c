@@ -20,6 +20,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "log.h"
+#include "dl.h"
 #include "seccomp.h"
 #include "util.h"
 
@@ -708,6 +709,8 @@ int kist_seccomp_prepare(const oci_config *cfg, struct kist_seccomp **out, kist_
   s->listener_path = sc->listener_path ? xstrdup(sc->listener_path) : NULL;
   s->listener_metadata = sc->listener_metadata ? xstrdup(sc->listener_metadata) : NULL;
 
+  if (kist_dl_need(&kist_dl_seccomp, err) < 0)
+    return -1;
   struct buf key = {0};
   key_build(sc, &key);
   if (cache_lookup(&key, &s->insns, &s->n_insns)) {
@@ -741,6 +744,12 @@ int kist_seccomp_load(struct kist_seccomp *s, int *notify_fd, kist_error_t *err)
   if (s->notify)
     *notify_fd = rc;
   return 0;
+}
+
+const void *kist_seccomp_program(const struct kist_seccomp *s, size_t *size)
+{
+  *size = s ? s->n_insns * sizeof *s->insns : 0;
+  return s ? s->insns : NULL;
 }
 
 bool kist_seccomp_uses_notify(const struct kist_seccomp *s)

@@ -29,6 +29,9 @@ int kist_seccomp_prepare(const oci_config *cfg, struct kist_seccomp **out, kist_
  * (which the filter must then allow, as with runc). */
 int kist_seccomp_load(struct kist_seccomp *s, int *notify_fd, kist_error_t *err);
 void kist_seccomp_free(struct kist_seccomp *s);
+/* The BPF program kist_seccomp_load would load (struct sock_filter array)
+ * and its size in bytes: for tests comparing compiled and cached filters. */
+const void *kist_seccomp_program(const struct kist_seccomp *s, size_t *size);
 
 /* The state root (ctx->root): compiled filters are cached in
  * <root>/.seccomp-cache/<hash>.bpf.  NULL (the default) disables the cache.

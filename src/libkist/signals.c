@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 
 #include "signals.h"
 #include "util.h"
@@ -84,4 +85,21 @@ const char *kist_signal_name(int sig)
     }
   }
   return NULL;
+}
+
+void kist_signal_forward_set(sigset_t *set)
+{
+  sigfillset(set);
+  static const int keep[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+  for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+    sigdelset(set, keep[i]);
+}
+
+int kist_wait_exit_code(int status)
+{
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return 255; /* stopped or continued: not asked for (no WUNTRACED) */
 }

@@ -14,6 +14,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "cgroup.h"
+#include "rootless.h"
 #include "state.h"
 #include "util.h"
 
@@ -55,12 +56,17 @@ int kist_state_root_open(const char *root, bool create, kist_error_t *err)
 {
   int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0 || !create || errno != ENOENT) {
-    if (fd < 0)
-      return kist_fail(err, errno, "state root %s", root);
+    if (fd < 0) {
+      kist_fail(err, errno, "state root %s", root);
+      kist_rootless_root_hint(root, err);
+      return -1;
+    }
     return fd;
   }
-  if (mkdir_p_at(AT_FDCWD, root, 0700, err) < 0)
+  if (mkdir_p_at(AT_FDCWD, root, 0700, err) < 0) {
+    kist_rootless_root_hint(root, err);
     return -1;
+  }
   fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return kist_fail(err, errno, "state root %s", root);

@@ -23,6 +23,7 @@ enum kist_sync_type {
   KIST_SYNC_START,       /* start->C over the start socket */
   KIST_SYNC_SECCOMP_FD,  /* C->P: the seccomp notify listener (fd attached) for listenerPath */
   KIST_SYNC_ERROR,       /* either way: value = exit code hint, errnum, text = message */
+  KIST_SYNC_PLACED,      /* exec helper->P: entered its v1 cgroups itself (cgroup-self.c) */
 };
 
 struct kist_sync_msg {

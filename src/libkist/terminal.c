@@ -53,6 +53,11 @@ static int send_fd(int sock, int fd, const char *name, kist_error_t *err)
   return 0;
 }
 
+int kist_terminal_send_master(int sock, int master, kist_error_t *err)
+{
+  return send_fd(sock, master, "/dev/ptmx", err);
+}
+
 int kist_terminal_setup(const oci_config_process *p, int console_fd, kist_error_t *err)
 {
   cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -145,4 +150,70 @@ void kist_terminal_resize(int fd, int master)
   struct winsize ws;
   if (ioctl(fd, TIOCGWINSZ, &ws) == 0)
     ioctl(master, TIOCSWINSZ, &ws);
+}
+
+bool kist_terminal_size_of(int fd, oci_config_process_console_size *size)
+{
+  struct winsize ws;
+  if (ioctl(fd, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0 || ws.ws_col == 0)
+    return false;
+  *size = (oci_config_process_console_size){
+    .height = ws.ws_row, .height_present = true, .width = ws.ws_col, .width_present = true};
+  return true;
+}
+
+void kist_relay_begin(struct kist_relay *t)
+{
+  if (t->master < 0)
+    return;
+  t->raw = kist_terminal_make_raw(0, &t->saved) == 0;
+  kist_terminal_resize(0, t->master);
+}
+
+void kist_relay_pollfds(const struct kist_relay *t, struct pollfd pf[2])
+{
+  pf[0] = (struct pollfd){.fd = t->master >= 0 && t->stdin_open ? 0 : -1, .events = POLLIN};
+  pf[1] = (struct pollfd){.fd = t->master, .events = POLLIN};
+}
+
+void kist_relay_io(struct kist_relay *t, const struct pollfd pf[2])
+{
+  if (pf[1].revents && t->master >= 0 && kist_terminal_copy(t->master, 1) <= 0) {
+    close(t->master); /* hung up: the process may still run without it */
+    t->master = -1;
+  }
+  if (pf[0].revents && t->master >= 0 && kist_terminal_copy(0, t->master) <= 0)
+    t->stdin_open = false;
+}
+
+bool kist_relay_winch(const struct kist_relay *t)
+{
+  if (t->master < 0)
+    return false;
+  kist_terminal_resize(0, t->master);
+  return true;
+}
+
+void kist_relay_drain(struct kist_relay *t)
+{
+  if (t->master < 0)
+    return;
+  fcntl(t->master, F_SETFL, fcntl(t->master, F_GETFL) | O_NONBLOCK);
+  while (kist_terminal_copy(t->master, 1) > 0)
+    ;
+}
+
+void kist_relay_restore(struct kist_relay *t)
+{
+  if (t->raw)
+    kist_terminal_restore(0, &t->saved);
+  t->raw = false;
+}
+
+void kist_relay_end(struct kist_relay *t)
+{
+  kist_relay_restore(t);
+  if (t->master >= 0)
+    close(t->master);
+  t->master = -1;
 }

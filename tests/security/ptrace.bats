@@ -103,15 +103,16 @@ teardown() {
   refute_output --partial kist
 }
 
-@test "ptrace: a process exec'd into a created container cannot ptrace or read the waiting init" {
+@test "ptrace: exec into a created container is refused (the waiting init stays out of reach)" {
   has_exec || skip "kist exec is not implemented yet ('kist exec --help' fails): this test runs once it is"
   setup_bundle true
   probe_install "$BUNDLE/rootfs"
   kist create --bundle "$BUNDLE" waiting </dev/null >/dev/null 2>&1
-  run --separate-stderr kist exec waiting sh -c 'echo "ptrace $(probe ptrace 1)"
-    for f in mem environ exe cwd/. root/.; do echo "$f $(probe open /proc/1/$f r)"; done'
-  echo "$output"
-  assert_success
-  refute_output --regexp ' ok$'
-  [ "${#lines[@]}" -eq 6 ]
+  # Between create and start the init is a fork of kist: no process of the
+  # container may exist beside it to ptrace or read it.
+  run --separate-stderr kist exec waiting sh -c 'echo "ptrace $(probe ptrace 1)"'
+  [ "$status" -eq 255 ]
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  [[ "$stderr" == *"created, not running"* ]]
+  [ -z "$output" ]
 }

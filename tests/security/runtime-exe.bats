@@ -153,21 +153,18 @@ evil_entrypoint() {
 }
 
 # Between create and start the init is still kist (a fork of it, waiting):
-# a process exec'd into the created container sees it as pid 1 and must not
-# be able to open its exe for writing (nor, through an O_PATH fd, later).
-@test "runtime-exe: an exec'd process cannot open the waiting init's /proc/1/exe" {
+# exec into the created container is refused, so no process of the
+# container exists that could open its exe for writing.
+@test "runtime-exe: exec into a created container is refused (the waiting init's exe stays out of reach)" {
   "$VICTIM" exec --help >/dev/null 2>&1 ||
     skip "kist exec is not implemented yet ('kist exec --help' fails): this test runs once it is"
   setup_bundle true
   probe_install "$BUNDLE/rootfs"
   victim create --bundle "$BUNDLE" waiting2 </dev/null >/dev/null 2>&1
   [ "$(readlink "/proc/$(victim state waiting2 | jq -r .pid)/exe")" = "$VICTIM" ]
-  run --separate-stderr victim exec waiting2 sh -c 'for m in w a rw r path; do
-      echo "$m $(probe open /proc/1/exe $m)"; done; echo "reopen $(probe write-exe 1 1)"'
-  echo "$output"
-  assert_success
-  refute_output --regexp '^(w|a|rw|reopen) (ok|WROTE)$'
-  [ "${#lines[@]}" -eq 6 ]
-  victim delete --force waiting2
+  run --separate-stderr victim exec waiting2 sh -c 'echo "reopen $(probe write-exe 1 1)"'
+  [ "$status" -eq 255 ]
+  [[ "$stderr" == *"created, not running"* ]]
+  [ -z "$output" ]
   victim_unchanged
 }

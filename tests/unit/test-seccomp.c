@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "../seccomp/probe-table.h"
 #include "log.h"
 #include "seccomp.h"
 #include "util.h"
@@ -490,6 +491,271 @@ static void test_notify(void)
   kist_seccomp_free(s);
 }
 
+/* ---- the podman-like profile: compiled vs cached, the probe table ---- */
+
+static oci_config *podman_config(void)
+{
+  cleanup_free char *data = NULL;
+  size_t len;
+  kist_error_t err = NULL;
+  const char *path = getenv("KIST_PODMAN_CONFIG") ?: PODMAN_FIXTURE;
+  oci_config *cfg = NULL;
+  char *msg = NULL;
+  if (read_file_at(AT_FDCWD, path, &data, &len, &err) < 0) {
+    kist_error_release(&err);
+    return NULL;
+  }
+  if (oci_config_parse_data(data, len, path, &cfg, &msg) < 0) {
+    printf("# parse %s: %s\n", path, msg);
+    free(msg);
+    return NULL;
+  }
+  return cfg;
+}
+
+/* The probe table as printed by a child that loaded s first (NULL: no
+ * filter); "" when the child failed. */
+static char *table_in_child(struct kist_seccomp *s)
+{
+  int p[2];
+  if (pipe(p) < 0)
+    return xstrdup("");
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    int nfd;
+    kist_error_t err = NULL;
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (s && kist_seccomp_load(s, &nfd, &err) < 0)
+      _exit(99);
+    FILE *out = fdopen(p[1], "w");
+    if (out == NULL)
+      _exit(98);
+    probe_table_print(out);
+    _exit(0);
+  }
+  close(p[1]);
+  struct buf {
+    char *p;
+    size_t len;
+  } b = {xzalloc(1), 0};
+  char chunk[4096];
+  ssize_t n;
+  while ((n = read(p[0], chunk, sizeof chunk)) > 0) {
+    b.p = xrealloc(b.p, b.len + (size_t)n + 1);
+    memcpy(b.p + b.len, chunk, (size_t)n);
+    b.len += (size_t)n;
+    b.p[b.len] = '\0';
+  }
+  close(p[0]);
+  int st;
+  waitpid(pid, &st, 0);
+  if (!exited_with(st, 0))
+    b.p[0] = '\0';
+  return b.p;
+}
+
+/* The errno of NAME in a probe table, or -1. */
+static long table_get(const char *table, const char *name)
+{
+  size_t nl = strlen(name);
+  for (const char *l = table; l && *l;) {
+    if (strncmp(l, name, nl) == 0 && l[nl] == ' ')
+      return strtol(l + nl + 1, NULL, 10);
+    l = strchr(l, '\n');
+    if (l)
+      l++;
+  }
+  return -1;
+}
+
+static bool same_program(const struct kist_seccomp *a, const struct kist_seccomp *b)
+{
+  size_t la, lb;
+  const void *pa = kist_seccomp_program(a, &la), *pb = kist_seccomp_program(b, &lb);
+  return pa && pb && la == lb && la > 0 && memcmp(pa, pb, la) == 0;
+}
+
+static void test_podman_profile(void)
+{
+  oci_config *cfg = podman_config();
+  if (cfg == NULL) {
+    skip("no podman-like fixture (set KIST_PODMAN_CONFIG)");
+    return;
+  }
+  kist_error_t err = NULL;
+  struct kist_seccomp *compiled = NULL, *cached = NULL;
+  kist_seccomp_set_cache_dir(NULL);
+  kist_seccomp_prepare(cfg, &compiled, &err);
+  cleanup_free char *dir = xasprintf("%s/podman-root", tmpdir);
+  mkdir(dir, 0700);
+  kist_seccomp_set_cache_dir(dir);
+  struct kist_seccomp *store = NULL;
+  kist_seccomp_prepare(cfg, &store, &err); /* miss: compiles and stores */
+  log_reset();
+  kist_seccomp_prepare(cfg, &cached, &err);
+  ok(compiled && cached && err == NULL && log_has("seccomp: cache hit"),
+     "podman-like profile: compiled without a cache, then a cache hit");
+  ok(same_program(compiled, cached) && same_program(compiled, store),
+     "the cached program is the compiled one, byte for byte");
+
+  cleanup_free char *plain = table_in_child(NULL);
+  cleanup_free char *t1 = table_in_child(compiled);
+  cleanup_free char *t2 = table_in_child(cached);
+  ok(t1[0] && strcmp(t1, t2) == 0, "the probe table is the same with either filter");
+  /* What the profile says (see tests/seccomp.bats for the whole list). */
+  static const struct {
+    const char *name;
+    long want; /* -2: as without a filter */
+  } expect[] = {
+    {"getpid", 0},
+    {"mkdir", -2},
+    {"unshare", -2},
+    {"mount", -2},
+    {"keyctl", -2},
+    {"sethostname", EPERM},
+    {"bpf", EPERM},
+    {"kcmp", EPERM},
+    {"add_key", ENOSYS},
+    {"request_key", ENOSYS},
+    {"personality_0", 0},
+    {"personality_8", 0},
+    {"personality_20008", 0},
+    {"personality_1", ENOSYS},
+    {"socket_unix", 0},
+    {"socket_netlink_audit", EINVAL},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(expect); i++) {
+    long want = expect[i].want == -2 ? table_get(plain, expect[i].name) : expect[i].want;
+    long got = table_get(t2, expect[i].name);
+    ok(want >= 0 && got == want, "podman-like profile: %s gets %ld (want %ld)", expect[i].name, got,
+       want);
+  }
+  kist_seccomp_free(compiled);
+  kist_seccomp_free(cached);
+  kist_seccomp_free(store);
+  kist_seccomp_set_cache_dir(NULL);
+  free_oci_config(cfg);
+}
+
+static size_t count_files(const char *dir, const char *part)
+{
+  DIR *d = opendir(dir);
+  size_t n = 0;
+  struct dirent *de;
+  while (d && (de = readdir(d)) != NULL)
+    if (strstr(de->d_name, part))
+      n++;
+  if (d)
+    closedir(d);
+  return n;
+}
+
+/* Eight processes prepare the same profile on an empty cache at once: one
+ * entry results, sound, and served as a hit afterwards. */
+static void test_cache_concurrent(void)
+{
+  oci_config *cfg = podman_config();
+  if (cfg == NULL) {
+    skip("no podman-like fixture (set KIST_PODMAN_CONFIG)");
+    return;
+  }
+  cleanup_free char *root = xasprintf("%s/concurrent-root", tmpdir);
+  cleanup_free char *cache = xasprintf("%s/.seccomp-cache", root);
+  mkdir(root, 0700);
+  kist_seccomp_set_cache_dir(root);
+  int gate[2];
+  if (pipe(gate) < 0) {
+    ok(false, "pipe");
+    return;
+  }
+  pid_t kids[8];
+  for (size_t i = 0; i < ARRAY_SIZE(kids); i++) {
+    kids[i] = fork();
+    if (kids[i] == 0) {
+      char c;
+      close(gate[1]);
+      if (read(gate[0], &c, 1) != 0) /* EOF: everyone goes at once */
+        _exit(97);
+      struct kist_seccomp *s = NULL;
+      kist_error_t err = NULL;
+      _exit(kist_seccomp_prepare(cfg, &s, &err) == 0 && s ? 0 : 1);
+    }
+  }
+  close(gate[0]);
+  close(gate[1]);
+  bool all = true;
+  for (size_t i = 0; i < ARRAY_SIZE(kids); i++) {
+    int st;
+    waitpid(kids[i], &st, 0);
+    all = all && exited_with(st, 0);
+  }
+  ok(all, "8 concurrent prepares on an empty cache all succeed");
+  ok(count_files(cache, ".bpf") == 1 && count_files(cache, ".tmp.") == 0,
+     "one entry, no temp file left (%zu entries)", count_files(cache, ".bpf"));
+  struct kist_seccomp *hit = NULL, *fresh = NULL;
+  kist_error_t err = NULL;
+  log_reset();
+  kist_seccomp_prepare(cfg, &hit, &err);
+  bool was_hit = log_has("seccomp: cache hit");
+  kist_seccomp_set_cache_dir(NULL);
+  kist_seccomp_prepare(cfg, &fresh, &err);
+  ok(was_hit && same_program(hit, fresh), "the entry is a hit and holds the compiled program");
+  kist_seccomp_free(hit);
+  kist_seccomp_free(fresh);
+  free_oci_config(cfg);
+}
+
+/* Another profile's entry under this profile's name (a hash collision, or
+ * a file put there): the key inside differs, so it is a miss. */
+static void test_cache_foreign_entry(void)
+{
+  const char *a = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\","
+                  "\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":28}]}";
+  const char *b = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\","
+                  "\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":27}]}";
+  cleanup_free char *root = xasprintf("%s/foreign-root", tmpdir);
+  cleanup_free char *cache = xasprintf("%s/.seccomp-cache", root);
+  mkdir(root, 0700);
+  kist_seccomp_set_cache_dir(root);
+  char *msg;
+  struct kist_seccomp *s = prepare(a, &msg);
+  kist_seccomp_free(s);
+  /* The names before and after b's entry appears. */
+  DIR *d = opendir(cache);
+  struct dirent *de;
+  char name_a[256] = "";
+  while (d && (de = readdir(d)) != NULL)
+    if (strstr(de->d_name, ".bpf"))
+      snprintf(name_a, sizeof name_a, "%s", de->d_name);
+  if (d)
+    closedir(d);
+  s = prepare(b, &msg);
+  kist_seccomp_free(s);
+  char name_b[256] = "";
+  d = opendir(cache);
+  while (d && (de = readdir(d)) != NULL)
+    if (strstr(de->d_name, ".bpf") && strcmp(de->d_name, name_a) != 0)
+      snprintf(name_b, sizeof name_b, "%s", de->d_name);
+  if (d)
+    closedir(d);
+  cleanup_free char *pa = xasprintf("%s/%s", cache, name_a);
+  cleanup_free char *pb = xasprintf("%s/%s", cache, name_b);
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+  kist_error_t err = NULL;
+  bool copied = name_a[0] && name_b[0] && read_file_at(AT_FDCWD, pa, &data, &len, &err) == 0 &&
+                write_file_atomic_at(AT_FDCWD, pb, data, len, 0600, &err) == 0;
+  kist_error_release(&err);
+  log_reset();
+  s = prepare(b, &msg);
+  ok(copied && s && log_has("not a valid entry") && log_has("seccomp: compiled") &&
+       exited_with(in_child(s, probe_mkdir), EFBIG),
+     "an entry of another profile under this name is not loaded (EFBIG, not ENOSPC)");
+  kist_seccomp_free(s);
+  kist_seccomp_set_cache_dir(NULL);
+}
+
 static void test_timing(void)
 {
   cleanup_free char *data = NULL;
@@ -564,6 +830,9 @@ int main(void)
   test_actions();
   test_cache();
   test_notify();
+  test_podman_profile();
+  test_cache_concurrent();
+  test_cache_foreign_entry();
   test_timing();
   printf("1..%d\n", n_tests);
   rm_rf_at(AT_FDCWD, tmpdir, &err);
