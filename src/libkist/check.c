@@ -14,6 +14,7 @@
 #include "config.h"
 #include "mounts.h"
 #include "namespaces.h"
+#include "netdev.h"
 #include "paths.h"
 #include "process.h"
 #include "seccomp.h"
@@ -64,7 +65,11 @@ int kist_check_bundle(const struct kist_context *ctx, const char *bundle,
 
   kist_process_validate(cfg, &e);
   note(&c, &e);
-  kist_ns_validate(cfg, &e);
+  struct kist_ns_plan plan;
+  if (kist_ns_plan(cfg, &plan, &e) == 0) {
+    kist_netdev_validate(cfg, &plan, &e);
+    kist_ns_plan_release(&plan);
+  }
   note(&c, &e);
   kist_mounts_validate(cfg, &e);
   note(&c, &e);

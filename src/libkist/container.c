@@ -28,12 +28,14 @@
 #include "container.h"
 #include "devices.h"
 #include "hooks.h"
+#include "idmap.h"
 #include "init.h"
 #include "log.h"
 #include "lsm.h"
 #include "masks.h"
 #include "mounts.h"
 #include "namespaces.h"
+#include "netdev.h"
 #include "pidfile.h"
 #include "process.h"
 #include "rootless.h"
@@ -152,6 +154,7 @@ struct creation {
   size_t config_len;
   struct kist_ns_plan ns;
   struct kist_seccomp *seccomp;
+  int *idmap_fds; /* detached idmapped mounts for the init (idmap.c) */
   int console_fd;
   struct kist_pid_file pidfile;
   int rootfd, dirfd;
@@ -162,6 +165,7 @@ struct creation {
   int pidfd;
   bool relay_tty;   /* run in the foreground relays the terminal itself */
   bool hook_failed; /* a create/start hook failed: teardown runs poststop */
+  int netns_fd;     /* the init's network namespace once netDevices moved in, else -1 */
   struct kist_state st;
 };
 
@@ -175,12 +179,15 @@ static void creation_init(struct creation *c, const struct kist_context *ctx, co
   c->console_fd = c->rootfd = c->dirfd = c->sync_fd = c->pidfd = -1;
   c->pidfile = (struct kist_pid_file)KIST_PID_FILE_INIT;
   c->cg_self.v2_fd = -1;
+  c->netns_fd = -1;
   for (int k = 0; k < KIST_NS_COUNT; k++)
     c->ns.join_fd[k] = -1;
 }
 
 static void creation_free(struct creation *c)
 {
+  if (c->cfg)
+    kist_idmap_close(c->idmap_fds, c->cfg->mounts_len);
   if (c->cfg)
     free_oci_config(c->cfg);
   free(c->bundle);
@@ -194,7 +201,7 @@ static void creation_free(struct creation *c)
   kist_cgroup_self_release(&c->cg_self);
   if (c->cg)
     kist_cgroup_free(c->cg);
-  int fds[] = {c->console_fd, c->rootfd, c->dirfd, c->sync_fd, c->pidfd};
+  int fds[] = {c->console_fd, c->rootfd, c->dirfd, c->sync_fd, c->pidfd, c->netns_fd};
   for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
     if (fds[i] >= 0)
       close(fds[i]);
@@ -204,6 +211,8 @@ static void creation_free(struct creation *c)
 /* Undoes a failed create: the init, its cgroup, the state dir. */
 static void creation_teardown(struct creation *c)
 {
+  if (c->netns_fd >= 0)
+    kist_netdev_return(c->cfg, c->netns_fd);
   if (c->pid > 0) {
     signal_pid(c->pidfd, c->pid, SIGKILL);
     while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
@@ -294,6 +303,8 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
   if (stat(c->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
     return kist_fail(err, 0, "root.path: %s is not a directory", c->rootfs);
   if (kist_ns_plan(cfg, &c->ns, err) < 0)
+    return -1;
+  if (kist_netdev_validate(cfg, &c->ns, err) < 0)
     return -1;
   if (kist_rootless_check(cfg, &c->ns, err) < 0)
     return -1;
@@ -387,6 +398,16 @@ static int run_create_hooks(struct creation *c, kist_error_t *err)
   return 0;
 }
 
+/* linux.netDevices, once: the init's network namespace exists by the time
+ * it asks for hooks or says it is ready. Its fd is kept so a failing create
+ * can still hand the interfaces back after the init is gone. */
+static int move_net_devices(struct creation *c, kist_error_t *err)
+{
+  if (c->netns_fd >= 0 || !kist_netdev_wanted(c->cfg))
+    return 0;
+  return kist_netdev_move(c->cfg, c->pid, &c->netns_fd, err);
+}
+
 /* Serves the init until it is ready. */
 static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
 {
@@ -416,6 +437,8 @@ static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
       break;
     case KIST_SYNC_HOOKS:
       c->st.pid = c->pid;
+      if (move_net_devices(c, err) < 0)
+        return -1;
       if (run_create_hooks(c, err) < 0) {
         c->hook_failed = true;
         return -1;
@@ -424,7 +447,7 @@ static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
         return -1;
       break;
     case KIST_SYNC_READY:
-      return 0;
+      return move_net_devices(c, err);
     case KIST_SYNC_ERROR:
       c->hook_failed = m.value & KIST_SYNC_HOOK_FAILED;
       if (exit_code)
@@ -477,6 +500,8 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
   }
   c->sync_fd = sp[0];
   child_end = sp[1];
+  if (kist_idmap_open(cfg, c->bundle, &c->idmap_fds, err) < 0)
+    goto fail;
 
   /* Fast path: clone makes every namespace at once. Joins (and time
    * namespaces, whose offsets must be set before anyone enters) need the
@@ -508,6 +533,7 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
     .clone_flags = flags,
     .slow_path = slow,
     .seccomp = c->seccomp,
+    .idmap_fds = c->idmap_fds,
     .cg_self = self_enter ? &c->cg_self : NULL,
   };
   fflush(stdout);
@@ -528,6 +554,8 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
     kist_init_main(&args);
   }
   c->pid = pid;
+  kist_idmap_close(c->idmap_fds, cfg->mounts_len); /* the init has its copies */
+  c->idmap_fds = NULL;
   close(steal_fd(&child_end));
   if (lfd >= 0)
     close(steal_fd(&lfd));

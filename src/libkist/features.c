@@ -141,9 +141,9 @@ int kist_features_json(char **json, kist_error_t *err)
   gen_enabled(g, "intelRdt", false);
   gen_str(g, "mountExtensions");
   yajl_gen_map_open(g);
-  gen_enabled(g, "idmap", false);
+  gen_enabled(g, "idmap", true);
   yajl_gen_map_close(g);
-  gen_enabled(g, "netDevices", false);
+  gen_enabled(g, "netDevices", true);
   yajl_gen_map_close(g);
 
   yajl_gen_map_close(g);

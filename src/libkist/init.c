@@ -82,7 +82,7 @@ static int reopen_dev_null(kist_error_t *err)
 
 static int close_inherited(const struct kist_init_args *a, kist_error_t *err)
 {
-  size_t n = 0, cap = (size_t)a->preserve_fds + 4 + KIST_NS_COUNT;
+  size_t n = 0, cap = (size_t)a->preserve_fds + 4 + KIST_NS_COUNT + a->cfg->mounts_len;
   cleanup_free int *keep = xcalloc(cap, sizeof(int));
   keep[n++] = a->sync_fd;
   if (a->listen_fd >= 0)
@@ -92,6 +92,9 @@ static int close_inherited(const struct kist_init_args *a, kist_error_t *err)
   for (int k = 0; k < KIST_NS_COUNT; k++)
     if (a->ns->join_fd[k] >= 0)
       keep[n++] = a->ns->join_fd[k];
+  for (size_t i = 0; a->idmap_fds && i < a->cfg->mounts_len; i++)
+    if (a->idmap_fds[i] >= 0)
+      keep[n++] = a->idmap_fds[i];
   for (int i = 0; i < a->preserve_fds; i++)
     keep[n++] = 3 + i;
   if (close_fds_from(3, keep, n) < 0)
@@ -143,8 +146,6 @@ static void setup_namespaces_slow(const struct kist_init_args *a, char **proc_cg
     TRY(kist_sync_send(a->sync_fd, KIST_SYNC_USERNS, 0, NULL, -1, &err));
     TRY(kist_sync_expect(a->sync_fd, KIST_SYNC_USERNS_DONE, NULL, NULL, &err));
   }
-  if ((ns->new_flags & CLONE_NEWUSER) || ns->join_fd[KIST_NS_USER] >= 0)
-    TRY(kist_ns_become_root(&err));
   if (kist_mounts_need_cgroup_paths(a->cfg))
     *proc_cgroup = read_proc_cgroup();
   int rest = ns->new_flags & ~CLONE_NEWUSER;
@@ -152,8 +153,14 @@ static void setup_namespaces_slow(const struct kist_init_args *a, char **proc_cg
     kist_fail(&err, errno, "create namespaces (flags 0x%x)", (unsigned)rest);
     die(&err, 1);
   }
+  /* Offsets before the setresuid below: changing uids makes us
+   * non-dumpable, and /proc/self then belongs to a root the user
+   * namespace does not map (EACCES). Our caps in the new namespaces are
+   * already full. */
   if (rest & CLONE_NEWTIME)
     TRY(kist_ns_write_time_offsets(a->cfg, &err));
+  if ((ns->new_flags & CLONE_NEWUSER) || ns->join_fd[KIST_NS_USER] >= 0)
+    TRY(kist_ns_become_root(&err));
   if (!kist_ns_plan_needs_fork(ns))
     return;
   /* CLONE_PARENT: the real init is kist's child, not ours, so `run` can
@@ -299,11 +306,15 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
       .new_netns = ns->new_flags & CLONE_NEWNET,
       .new_cgroupns = ns->new_flags & CLONE_NEWCGROUP,
       .proc_cgroup = proc_cgroup,
+      .idmap_fds = a->idmap_fds,
     };
     cleanup_close int rootfd = kist_rootfs_prepare(cfg, a->rootfs, &err);
     if (rootfd < 0)
       die(&err, 1);
     TRY(kist_mounts_apply(cfg, rootfd, &env, &err));
+    for (size_t i = 0; a->idmap_fds && i < cfg->mounts_len; i++)
+      if (a->idmap_fds[i] >= 0)
+        close(a->idmap_fds[i]); /* attached now */
     TRY(kist_devices_setup(cfg, rootfd, env.new_userns, &err));
     TRY(kist_masks_apply(cfg, rootfd, &err));
     create_hooks(a, pid);

@@ -30,6 +30,7 @@ struct kist_init_args {
   bool into_cgroup; /* clone placed the init in its cgroup */
   bool slow_path;   /* namespaces are joined/made after clone (joins, time ns) */
   struct kist_seccomp *seccomp;
+  const int *idmap_fds; /* cfg->mounts_len detached idmapped trees or -1 (idmap.c), or NULL */
   struct kist_cg_self *cg_self; /* enter the v1 cgroups first thing (cgroup-self.c), or NULL */
 };
 

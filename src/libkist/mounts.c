@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "idmap.h"
 #include "log.h"
 #include "mounts.h"
 #include "paths.h"
@@ -120,7 +121,7 @@ const char *const kist_mount_option_names[] = {
   "rrw",         "rnosuid",     "rsuid",      "rnodev",       "rdev",           "rnoexec",
   "rexec",       "rnodiratime", "rdiratime",  "rnosymfollow", "rsymfollow",     "rrelatime",
   "rnorelatime", "rnoatime",    "ratime",     "rstrictatime", "rnostrictatime", "tmpcopyup",
-  NULL,
+  "idmap",       "ridmap",      NULL,
 };
 
 struct mopts {
@@ -246,9 +247,6 @@ int kist_mounts_validate(const oci_config *cfg, kist_error_t *err)
       return kist_fail(err, 0, "mounts[%zu].destination: missing", i);
     if (d[0] != '/')
       return kist_fail(err, 0, "mounts[%zu].destination: '%s' is not an absolute path", i, d);
-    if (m->uid_mappings_len > 0 || m->gid_mappings_len > 0)
-      return kist_fail(err, 0, "mounts[%zu].%s: idmapped mounts are not supported yet", i,
-                       m->uid_mappings_len > 0 ? "uidMappings" : "gidMappings");
     bool bind = is_bind(m);
     if (!bind && (m->type == NULL || m->type[0] == '\0'))
       return kist_fail(err, 0, "mounts[%zu].type: missing for %s", i, d);
@@ -256,9 +254,6 @@ int kist_mounts_validate(const oci_config *cfg, kist_error_t *err)
       return kist_fail(err, 0, "mounts[%zu].source: a bind mount needs a source", i);
     for (size_t j = 0; j < m->options_len; j++) {
       int k = find_option(m->options[j]);
-      if (k >= 0 && mount_options[k].kind == O_IDMAP)
-        return kist_fail(err, 0, "mounts[%zu].options[%zu]: %s mounts are not supported yet", i, j,
-                         m->options[j]);
       if (k < 0 && bind && !str_has_prefix(m->options[j], "x-"))
         kist_warn("mounts[%zu].options[%zu]: '%s' is not a bind mount option, ignored", i, j,
                   m->options[j]);
@@ -279,7 +274,7 @@ int kist_mounts_validate(const oci_config *cfg, kist_error_t *err)
         return kist_fail(err, 0, "mounts[%zu].destination: mounting over %s is not allowed", i, d);
     }
   }
-  return 0;
+  return kist_idmap_validate(cfg, err);
 }
 
 /* ---- helpers over the new mount API (with a classic fallback) ---- */
@@ -381,6 +376,23 @@ static int bind_mount(int srcfd, const char *src, int destfd, unsigned long rec,
       return kist_fail(err, e, "%s: remount", what);
     }
   }
+  return fd;
+}
+
+/* Attaches a detached tree the parent made (idmap.c) onto destfd, with the
+ * mount's flags set before it shows. Returns a new fd of the mount. */
+static int attach_tree(int tree, int destfd, unsigned long set, unsigned long clr, const char *what,
+                       kist_error_t *err)
+{
+  struct mount_attr a = {0};
+  flags_to_attr(set, clr, &a);
+  if ((a.attr_set || a.attr_clr) && sys_mount_setattr(tree, "", AT_EMPTY_PATH, &a) < 0)
+    return kist_fail(err, errno, "%s: set mount attributes", what);
+  if (sys_move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return kist_fail(err, errno, "%s: move_mount", what);
+  int fd = fcntl(tree, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0)
+    return kist_fail(err, errno, "%s: dup", what);
   return fd;
 }
 
@@ -596,7 +608,10 @@ static int mount_one(const oci_mount *m, size_t idx, int rootfd, const struct ki
                                      : kist_mkfile_in_root(rootfd, m->destination, 0644, err);
     if (destfd < 0)
       return -1;
-    cleanup_close int mfd = bind_mount(-1, src, destfd, o.bind_rec, o.flags, o.clear, what, err);
+    int tree = env->idmap_fds ? env->idmap_fds[idx] : -1;
+    cleanup_close int mfd =
+      tree >= 0 ? attach_tree(tree, destfd, o.flags, o.clear, what, err)
+                : bind_mount(-1, src, destfd, o.bind_rec, o.flags, o.clear, what, err);
     if (mfd < 0)
       return -1;
     if (o.prop && set_propagation(mfd, o.prop, what, err) < 0)

@@ -15,16 +15,17 @@ int kist_mounts_validate(const oci_config *cfg, kist_error_t *err);
 
 /* Every mount option kist understands (for `kist features` mountOptions),
  * NULL-terminated: flags, propagation, recursive attributes (rro, ...),
- * tmpcopyup. idmap/ridmap are refused for now. */
+ * tmpcopyup, idmap/ridmap (bind mounts only). */
 extern const char *const kist_mount_option_names[];
 
 /* What the init knows that mounts need beyond the config. */
 struct kist_mount_env {
-  const char *bundle; /* relative bind sources are relative to it */
-  bool new_userns;    /* mknod/sysfs/cgroup-v1 are refused: bind instead */
-  bool new_netns;     /* sysfs may be mounted fresh */
-  bool new_cgroupns;  /* cgroup2 may be mounted fresh */
-  char *proc_cgroup;  /* /proc/self/cgroup read before the cgroup ns was made, or NULL */
+  const char *bundle;   /* relative bind sources are relative to it */
+  bool new_userns;      /* mknod/sysfs/cgroup-v1 are refused: bind instead */
+  bool new_netns;       /* sysfs may be mounted fresh */
+  bool new_cgroupns;    /* cgroup2 may be mounted fresh */
+  char *proc_cgroup;    /* /proc/self/cgroup read before the cgroup ns was made, or NULL */
+  const int *idmap_fds; /* per mount: a detached idmapped tree (idmap.c) or -1; or NULL */
 };
 
 /* True when the config mounts something of type cgroup/cgroup2 (the init

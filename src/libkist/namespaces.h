@@ -56,6 +56,10 @@ int kist_ns_join_all(const struct kist_ns_plan *plan, kist_error_t *err);
  * (userns.c: directly, or through newuidmap/newgidmap when not root). */
 int kist_ns_write_id_maps(pid_t pid, const oci_config *cfg, kist_error_t *err);
 
+/* The same for any mapping pair; errors name FIELD.uidMappings/gidMappings. */
+int kist_ns_write_maps(pid_t pid, oci_id_mapping **uid, size_t nuid, oci_id_mapping **gid,
+                       size_t ngid, const char *field, kist_error_t *err);
+
 /* Init, after unshare(CLONE_NEWTIME) and before the fork that enters it:
  * writes linux.timeOffsets to /proc/self/timens_offsets. */
 int kist_ns_write_time_offsets(const oci_config *cfg, kist_error_t *err);
