@@ -242,7 +242,7 @@ static int run(struct kist_context *ctx, int argc, char **argv)
     }
   } else {
     source = resources;
-    if (read_file_at(AT_FDCWD, resources, &json, &len, &err) < 0) {
+    if (read_input_file_at(AT_FDCWD, resources, resources, &json, &len, &err) < 0) {
       ret = cli_fail(&err);
       goto out;
     }

@@ -266,14 +266,13 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
   struct stat sb;
   if (fstatat(c->rootfd, c->id, &sb, AT_SYMLINK_NOFOLLOW) == 0)
     return kist_fail(err, 0, "container %s already exists", c->id);
+  if (o->bundle && o->bundle[0] == '\0')
+    return kist_fail(err, 0, "--bundle: empty path");
   c->bundle = abs_path(o->bundle ? o->bundle : ".", "bundle", err);
   if (c->bundle == NULL)
     return -1;
-  if (kist_config_load(c->bundle, &c->cfg, err) < 0)
+  if (kist_config_load_raw(c->bundle, &c->cfg, &c->config_raw, &c->config_len, err) < 0)
     return -1;
-  cleanup_close int bfd = open(c->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (bfd < 0 || read_file_at(bfd, "config.json", &c->config_raw, &c->config_len, err) < 0)
-    return bfd < 0 ? kist_fail(err, errno, "bundle %s", c->bundle) : -1;
 
   const oci_config *cfg = c->cfg;
   if (kist_mounts_validate(cfg, err) < 0)
@@ -326,7 +325,10 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
     c->pidfile_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (c->pidfile_dirfd < 0)
       return kist_fail(err, errno, "--pid-file %s: directory %s", o->pid_file, dir);
-    if (c->pidfile_base[0] == '\0')
+    struct stat pst;
+    if (c->pidfile_base[0] == '\0' ||
+        (fstatat(c->pidfile_dirfd, c->pidfile_base, &pst, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISDIR(pst.st_mode)))
       return kist_fail(err, 0, "--pid-file %s: names a directory", o->pid_file);
   }
   return 0;
@@ -354,8 +356,12 @@ static int write_pid_file(struct creation *c, kist_error_t *err)
     return 0;
   char buf[16];
   int n = snprintf(buf, sizeof buf, "%d", (int)c->pid);
-  if (write_file_atomic_at(c->pidfile_dirfd, c->pidfile_base, buf, (size_t)n, 0644, err) < 0)
-    return -1;
+  kist_error_t e = NULL;
+  if (write_file_atomic_at(c->pidfile_dirfd, c->pidfile_base, buf, (size_t)n, 0644, &e) < 0) {
+    int no = kist_error_errno(e);
+    kist_error_release(&e);
+    return kist_fail(err, no, "--pid-file: write %s", c->pidfile_base);
+  }
   return 0;
 }
 

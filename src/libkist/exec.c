@@ -269,7 +269,8 @@ int kist_exec_process_build(const oci_config_process *base, const struct kist_ex
   if (o->process_file) {
     cleanup_free char *data = NULL;
     size_t len = 0;
-    if (read_file_at(AT_FDCWD, o->process_file, &data, &len, err) < 0 ||
+    cleanup_free char *what = xasprintf("--process %s", o->process_file);
+    if (read_input_file_at(AT_FDCWD, o->process_file, what, &data, &len, err) < 0 ||
         kist_exec_process_parse(data, len, o->process_file, &ep->file, err) < 0) {
       kist_exec_process_free(ep);
       return -1;
