@@ -66,7 +66,8 @@ static bool dev_is_bind_mounted(const oci_config *cfg)
 {
   for (size_t i = 0; i < cfg->mounts_len; i++) {
     const oci_mount *m = cfg->mounts[i];
-    if (strcmp(m->destination, "/dev") != 0 && strcmp(m->destination, "/dev/") != 0)
+    cleanup_free char *dest = kist_path_clean(m->destination);
+    if (strcmp(dest, "/dev") != 0)
       continue;
     if (m->type && strcmp(m->type, "bind") == 0)
       return true;
@@ -79,9 +80,11 @@ static bool dev_is_bind_mounted(const oci_config *cfg)
 
 static bool config_mounts(const oci_config *cfg, const char *dest)
 {
-  for (size_t i = 0; i < cfg->mounts_len; i++)
-    if (strcmp(cfg->mounts[i]->destination, dest) == 0)
+  for (size_t i = 0; i < cfg->mounts_len; i++) {
+    cleanup_free char *d = kist_path_clean(cfg->mounts[i]->destination);
+    if (strcmp(d, dest) == 0)
       return true;
+  }
   return false;
 }
 

@@ -213,3 +213,27 @@ flip_devices() {
   canary_snapshot
   flip_devices "$vol"
 }
+
+# A host directory bound as the container's /dev is the config's choice: kist
+# must then leave it alone (no nodes, no /dev/ptmx replaced), however the
+# destination is spelled.
+@test "dev-console: a host dir bound on /dev (spelled //dev, /dev/., /./dev) is left untouched" {
+  local d bad=
+  canary_dir hostdev
+  canary_file hostdev/ptmx
+  canary_file hostdev/null
+  canary_snapshot
+  for d in /dev //dev /dev/. /./dev /tmp/../dev; do
+    setup_bundle true
+    set_config 'del(.mounts[] | select(.destination | startswith("/dev")))
+      | .mounts += [{"destination": $d, "type": "bind", "source": $s, "options": ["rbind"]}]' \
+      --arg d "$d" --arg s "$CANARY/hostdev"
+    kist run --bundle "$BUNDLE" sec-devbind </dev/null >/dev/null 2>&1 || true
+    kist delete --force sec-devbind >/dev/null 2>&1 || true
+    canary_state >"$BATS_TEST_TMPDIR/canary.now"
+    diff -q "$BATS_TEST_TMPDIR/canary.before" "$BATS_TEST_TMPDIR/canary.now" >/dev/null ||
+      bad="$bad $d"
+  done
+  [ -z "$bad" ] || fail "the host dir bound on /dev changed with:$bad"
+  canary_unchanged
+}
