@@ -208,22 +208,12 @@ const char *file_kind(mode_t mode)
   }
 }
 
-int read_input_file_at(int dirfd, const char *path, const char *what, char **out, size_t *len,
-                       kist_error_t *err)
+int read_input_fd(int fd, const char *what, size_t hint, char **out, size_t *len, kist_error_t *err)
 {
-  cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0)
-    return kist_fail(err, errno, "open %s", what);
-  struct stat st;
-  if (fstat(fd, &st) < 0)
-    return kist_fail(err, errno, "stat %s", what);
-  if (!S_ISREG(st.st_mode))
-    return kist_fail(err, 0, "%s is %s, not a regular file", what, file_kind(st.st_mode));
-  if ((uint64_t)st.st_size > KIST_INPUT_MAX)
-    return kist_fail(err, 0, "%s is too large (%lld bytes, at most %zu MiB)", what,
-                     (long long)st.st_size, KIST_INPUT_MAX >> 20);
   /* The size can change while we read: never read more than the cap. */
-  size_t cap = (size_t)st.st_size + 1, n = 0;
+  size_t cap = (hint < 4096 ? 4096 : hint) + 1, n = 0;
+  if (cap > KIST_INPUT_MAX + 1)
+    cap = KIST_INPUT_MAX + 1;
   char *buf = xmalloc(cap + 1);
   for (;;) {
     if (n == cap) {
@@ -249,6 +239,23 @@ int read_input_file_at(int dirfd, const char *path, const char *what, char **out
   if (len)
     *len = n;
   return 0;
+}
+
+int read_input_file_at(int dirfd, const char *path, const char *what, char **out, size_t *len,
+                       kist_error_t *err)
+{
+  cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return kist_fail(err, errno, "open %s", what);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return kist_fail(err, errno, "stat %s", what);
+  if (!S_ISREG(st.st_mode))
+    return kist_fail(err, 0, "%s is %s, not a regular file", what, file_kind(st.st_mode));
+  if ((uint64_t)st.st_size > KIST_INPUT_MAX)
+    return kist_fail(err, 0, "%s is too large (%lld bytes, at most %zu MiB)", what,
+                     (long long)st.st_size, KIST_INPUT_MAX >> 20);
+  return read_input_fd(fd, what, (size_t)st.st_size, out, len, err);
 }
 
 int write_file_at(int dirfd, const char *path, const char *data, size_t len, kist_error_t *err)

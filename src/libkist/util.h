@@ -63,6 +63,9 @@ int read_all_fd(int fd, const char *what, char **out, size_t *len, kist_error_t 
 #define KIST_INPUT_MAX ((size_t)64 << 20)
 int read_input_file_at(int dirfd, const char *path, const char *what, char **out, size_t *len,
                        kist_error_t *err);
+/* The same cap for an fd (stdin): hint is the expected size. */
+int read_input_fd(int fd, const char *what, size_t hint, char **out, size_t *len,
+                  kist_error_t *err);
 /* "a fifo", "a directory", ... for messages about the type of a file. */
 const char *file_kind(mode_t mode);
 /* Writes data to path atomically: a temp file in the same dir, fsync-free
