@@ -117,6 +117,9 @@ static int make_node(int rootfd, const char *path, int type, unsigned major, uns
   if (pfd < 0)
     return -1;
   dev_t rdev = makedev(major, minor);
+  /* A user namespace may make fifos, not device nodes. */
+  if (type == S_IFIFO)
+    bind = false;
   if (!bind) {
     int r = mknod_exact(pfd, base, (mode_t)type | (mode & 07777), rdev);
     if (r < 0) {
@@ -139,7 +142,19 @@ static int make_node(int rootfd, const char *path, int type, unsigned major, uns
     }
   }
   if (bind) {
-    /* Not allowed to make nodes (user namespace): bind the host's. */
+    /* Not allowed to make nodes (user namespace): bind the host's, but only
+     * if it is that very device: the config's path must not bring in
+     * whatever host file happens to live there. */
+    cleanup_close int hfd = open(path, O_PATH | O_CLOEXEC);
+    struct stat hst;
+    if (hfd < 0 || fstat(hfd, &hst) < 0)
+      return kist_fail(err, errno, "bind the host's %s (no device nodes in a user namespace)",
+                       path);
+    if (!is_node(&hst, type, rdev))
+      return kist_fail(err, 0,
+                       "the host's %s is %s, not the device %u:%u: it cannot be bound in its "
+                       "place (no device nodes in a user namespace)",
+                       path, file_kind(hst.st_mode), major, minor);
     /* O_EXCL: never open what the image put there (a fifo would block,
      * a symlink could point at the host). */
     int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -168,8 +183,8 @@ static int make_node(int rootfd, const char *path, int type, unsigned major, uns
     if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
       return kist_fail(err, 0, "%s was replaced by %s while it was made", path,
                        file_kind(st.st_mode));
-    char p[KIST_FD_PATH_MAX];
-    if (mount(path, kist_fd_path(tfd, p), NULL, MS_BIND, NULL) < 0)
+    char p[KIST_FD_PATH_MAX], hp[KIST_FD_PATH_MAX];
+    if (mount(kist_fd_path(hfd, hp), kist_fd_path(tfd, p), NULL, MS_BIND, NULL) < 0)
       return kist_fail(err, errno, "bind mount the host's %s", path);
     return 0;
   }
