@@ -854,6 +854,11 @@ static int prepare_pid_file(struct exec_run *r, kist_error_t *err)
   r->pidfile_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (r->pidfile_dirfd < 0)
     return kist_fail(err, errno, "--pid-file %s: directory %s", pf, dir);
+  /* Found now, not after the process runs (it would be killed then). */
+  struct stat st;
+  if (fstatat(r->pidfile_dirfd, r->pidfile_base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISDIR(st.st_mode))
+    return kist_fail(err, EISDIR, "--pid-file %s: names a directory", pf);
   return 0;
 }
 
