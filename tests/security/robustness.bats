@@ -145,11 +145,13 @@ creates() {
       echo $? >"$BATS_TEST_TMPDIR/rc.$i"
     ) 3>&- &
   done
-  # Open the fifo once for all readers, then release them together.
-  exec 4>"$go"
+  # Release them together: one line each, through a fifo kept open
+  # read-write until all are done (a reader that opens it only after a
+  # write-only end was closed would block for ever).
+  exec 4<>"$go"
   for i in $(seq 1 "$n"); do echo go >&4; done
-  exec 4>&-
   wait
+  exec 4>&-
   for i in $(seq 1 "$n"); do cat "$BATS_TEST_TMPDIR/rc.$i"; done
 }
 
