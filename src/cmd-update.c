@@ -236,13 +236,14 @@ static int run(struct kist_context *ctx, int argc, char **argv)
     }
   } else if (strcmp(resources, "-") == 0) {
     source = "stdin";
-    if (read_all_fd(STDIN_FILENO, "stdin", &json, &len, &err) < 0) {
+    if (read_input_fd(STDIN_FILENO, "--resources - (stdin)", 0, &json, &len, &err) < 0) {
       ret = cli_fail(&err);
       goto out;
     }
   } else {
     source = resources;
-    if (read_file_at(AT_FDCWD, resources, &json, &len, &err) < 0) {
+    cleanup_free char *what = xasprintf("--resources %s", resources);
+    if (read_input_file_at(AT_FDCWD, resources, what, &json, &len, &err) < 0) {
       ret = cli_fail(&err);
       goto out;
     }

@@ -86,6 +86,8 @@ int main(int argc, char **argv)
   while ((c = getopt_long_only(argc, argv, "+hv", opts, NULL)) != -1) {
     switch (c) {
     case 'r':
+      if (optarg[0] == '\0')
+        return cli_usage_error(NULL, "--root: the state root is an empty path");
       ctx.root = optarg;
       break;
     case 'l':

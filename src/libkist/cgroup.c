@@ -764,6 +764,26 @@ static int systemd_prepare(const char *id, const oci_config *cfg, struct kist_cg
   return 0;
 }
 
+/* The default cgroup /kist/<id> is shared by every state root: one that
+ * already holds processes belongs to a container of the same id elsewhere
+ * (or to someone else). Joining it would make their lifecycles one, and the
+ * first delete would kill both; an explicit cgroupsPath may still join. */
+static bool default_cgroup_busy(const struct kist_cg_dir *d, kist_error_t *err)
+{
+  cleanup_free char *dp = kist_cg_dir_path(d);
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  if (kist_cg_read_pids(dp, true, &pids, &n, err) < 0)
+    return true;
+  if (n == 0)
+    return false;
+  kist_fail(err, 0,
+            "cgroup %s already holds processes (a container with this id under another --root?); "
+            "refusing to share it",
+            dp);
+  return true;
+}
+
 int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci_config *cfg,
                        struct kist_cgroup **out, kist_error_t *err)
 {
@@ -826,6 +846,10 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
         free(d->rel);
         continue;
       }
+      ret = -1;
+      break;
+    }
+    if (keep && d->created == 0 && default_cgroup_busy(d, err)) {
       ret = -1;
       break;
     }

@@ -9,5 +9,9 @@
 /* Reads and parses <bundle>/config.json. Errors read
  * "config.json:LINE:COL: json.path: problem" (one line). */
 int kist_config_load(const char *bundle, oci_config **out, kist_error_t *err);
+/* The same, also returning the text that was parsed (*raw, malloc'd): what
+ * is saved is then exactly what was checked. */
+int kist_config_load_raw(const char *bundle, oci_config **out, char **raw, size_t *rawlen,
+                         kist_error_t *err);
 
 #endif

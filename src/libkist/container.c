@@ -282,14 +282,13 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
   struct stat sb;
   if (fstatat(c->rootfd, c->id, &sb, AT_SYMLINK_NOFOLLOW) == 0)
     return kist_fail(err, 0, "container %s already exists", c->id);
+  if (o->bundle && o->bundle[0] == '\0')
+    return kist_fail(err, 0, "--bundle: empty path");
   c->bundle = abs_path(o->bundle ? o->bundle : ".", "bundle", err);
   if (c->bundle == NULL)
     return -1;
-  if (kist_config_load(c->bundle, &c->cfg, err) < 0)
+  if (kist_config_load_raw(c->bundle, &c->cfg, &c->config_raw, &c->config_len, err) < 0)
     return -1;
-  cleanup_close int bfd = open(c->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (bfd < 0 || read_file_at(bfd, "config.json", &c->config_raw, &c->config_len, err) < 0)
-    return bfd < 0 ? kist_fail(err, errno, "bundle %s", c->bundle) : -1;
 
   const oci_config *cfg = c->cfg;
   if (kist_mounts_validate(cfg, err) < 0)

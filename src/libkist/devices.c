@@ -66,7 +66,8 @@ static bool dev_is_bind_mounted(const oci_config *cfg)
 {
   for (size_t i = 0; i < cfg->mounts_len; i++) {
     const oci_mount *m = cfg->mounts[i];
-    if (strcmp(m->destination, "/dev") != 0 && strcmp(m->destination, "/dev/") != 0)
+    cleanup_free char *dest = kist_path_clean(m->destination);
+    if (strcmp(dest, "/dev") != 0)
       continue;
     if (m->type && strcmp(m->type, "bind") == 0)
       return true;
@@ -79,10 +80,29 @@ static bool dev_is_bind_mounted(const oci_config *cfg)
 
 static bool config_mounts(const oci_config *cfg, const char *dest)
 {
-  for (size_t i = 0; i < cfg->mounts_len; i++)
-    if (strcmp(cfg->mounts[i]->destination, dest) == 0)
+  for (size_t i = 0; i < cfg->mounts_len; i++) {
+    cleanup_free char *d = kist_path_clean(cfg->mounts[i]->destination);
+    if (strcmp(d, dest) == 0)
       return true;
+  }
   return false;
+}
+
+static bool is_node(const struct stat *st, int type, dev_t rdev)
+{
+  return (st->st_mode & S_IFMT) == (mode_t)type && (type == S_IFIFO || st->st_rdev == rdev);
+}
+
+/* mknod with the mode exactly as asked: no umask, so no chmod by name
+ * afterwards. */
+static int mknod_exact(int dfd, const char *name, mode_t mode, dev_t rdev)
+{
+  mode_t old = umask(0);
+  int r = mknodat(dfd, name, mode, rdev);
+  int e = errno;
+  umask(old);
+  errno = e;
+  return r;
 }
 
 /* Makes one node; the parent directory is resolved inside the rootfs. */
@@ -97,17 +117,23 @@ static int make_node(int rootfd, const char *path, int type, unsigned major, uns
   if (pfd < 0)
     return -1;
   dev_t rdev = makedev(major, minor);
+  /* A user namespace may make fifos, not device nodes. */
+  if (type == S_IFIFO)
+    bind = false;
   if (!bind) {
-    if (mknodat(pfd, base, (mode_t)type | (mode & 07777), rdev) < 0) {
+    int r = mknod_exact(pfd, base, (mode_t)type | (mode & 07777), rdev);
+    if (r < 0) {
       if (errno == EPERM && type != S_IFIFO) {
         bind = true;
       } else if (errno == EEXIST) {
         struct stat st;
         if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
           return kist_fail(err, errno, "stat %s", path);
-        if ((st.st_mode & S_IFMT) != (mode_t)type || st.st_rdev != rdev) {
-          if (unlinkat(pfd, base, 0) < 0 ||
-              mknodat(pfd, base, (mode_t)type | (mode & 07777), rdev) < 0)
+        /* A node from the image is kept only if it is exactly this one;
+         * a hard link could share its inode with a file outside. */
+        if (!is_node(&st, type, rdev) || st.st_nlink != 1) {
+          if (unlinkat(pfd, base, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0 ||
+              mknod_exact(pfd, base, (mode_t)type | (mode & 07777), rdev) < 0)
             return kist_fail(err, errno, "mknod %s", path);
         }
       } else {
@@ -116,7 +142,19 @@ static int make_node(int rootfd, const char *path, int type, unsigned major, uns
     }
   }
   if (bind) {
-    /* Not allowed to make nodes (user namespace): bind the host's. */
+    /* Not allowed to make nodes (user namespace): bind the host's, but only
+     * if it is that very device: the config's path must not bring in
+     * whatever host file happens to live there. */
+    cleanup_close int hfd = open(path, O_PATH | O_CLOEXEC);
+    struct stat hst;
+    if (hfd < 0 || fstat(hfd, &hst) < 0)
+      return kist_fail(err, errno, "bind the host's %s (no device nodes in a user namespace)",
+                       path);
+    if (!is_node(&hst, type, rdev))
+      return kist_fail(err, 0,
+                       "the host's %s is %s, not the device %u:%u: it cannot be bound in its "
+                       "place (no device nodes in a user namespace)",
+                       path, file_kind(hst.st_mode), major, minor);
     /* O_EXCL: never open what the image put there (a fifo would block,
      * a symlink could point at the host). */
     int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -138,16 +176,37 @@ static int make_node(int rootfd, const char *path, int type, unsigned major, uns
     if (fd >= 0)
       close(fd);
     cleanup_close int tfd = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    char p[KIST_FD_PATH_MAX];
-    if (tfd < 0 || mount(path, kist_fd_path(tfd, p), NULL, MS_BIND, NULL) < 0)
+    struct stat st;
+    if (tfd < 0 || fstat(tfd, &st) < 0)
+      return kist_fail(err, errno, "open %s", path);
+    /* Swapped for a symlink since it was made: never mount through it. */
+    if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+      return kist_fail(err, 0, "%s was replaced by %s while it was made", path,
+                       file_kind(st.st_mode));
+    char p[KIST_FD_PATH_MAX], hp[KIST_FD_PATH_MAX];
+    if (mount(kist_fd_path(hfd, hp), kist_fd_path(tfd, p), NULL, MS_BIND, NULL) < 0)
       return kist_fail(err, errno, "bind mount the host's %s", path);
     return 0;
   }
-  /* mknod honoured the umask; the config's mode is exact. */
-  if (fchmodat(pfd, base, mode & 07777, 0) < 0)
-    return kist_fail(err, errno, "chmod %s", path);
-  if ((uid != 0 || gid != 0) && fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+  /* From here only the node we made is touched, through an fd: the name
+   * may be a symlink to a host file by now (a volume the container shares). */
+  cleanup_close int nfd = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (nfd < 0 || fstat(nfd, &st) < 0)
+    return kist_fail(err, errno, "open %s", path);
+  if (!is_node(&st, type, rdev) || st.st_nlink != 1)
+    return kist_fail(err, 0, "%s was replaced by %s while it was made", path,
+                     file_kind(st.st_mode));
+  if ((st.st_uid != uid || st.st_gid != gid) && fchownat(nfd, "", uid, gid, AT_EMPTY_PATH) < 0)
     return kist_fail(err, errno, "chown %s", path);
+  /* chown may drop set-id bits, and an image's node keeps its own mode:
+   * chmod the inode itself (no fchmod on O_PATH; the fd's magic link is
+   * that inode, not a path lookup). */
+  if (fstat(nfd, &st) < 0)
+    return kist_fail(err, errno, "stat %s", path);
+  char p[KIST_FD_PATH_MAX];
+  if ((st.st_mode & 07777) != (mode & 07777) && chmod(kist_fd_path(nfd, p), mode & 07777) < 0)
+    return kist_fail(err, errno, "chmod %s", path);
   return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -258,20 +259,24 @@ int kist_mounts_validate(const oci_config *cfg, kist_error_t *err)
         kist_warn("mounts[%zu].options[%zu]: '%s' is not a bind mount option, ignored", i, j,
                   m->options[j]);
     }
-    /* Only proc goes on /proc, and only known files under it are bind targets. */
-    size_t n = strlen(d);
-    while (n > 1 && d[n - 1] == '/')
-      n--;
-    if (n == 5 && strncmp(d, "/proc", 5) == 0) {
-      if (m->type == NULL || strcmp(m->type, "proc") != 0)
-        return kist_fail(err, 0, "mounts[%zu]: only a proc filesystem may be mounted on /proc", i);
-    } else if (str_has_prefix(d, "/proc/")) {
+    /* Only proc goes on /proc, and only known files under it are bind
+     * targets. The check is on the cleaned path ("/dev/../proc/sys" is
+     * /proc/sys), which is also what mount_one resolves. */
+    cleanup_free char *c = kist_path_clean(d);
+    if (strcmp(c, "/proc") == 0) {
+      if (m->type == NULL || strcmp(m->type, "proc") != 0 || bind)
+        return kist_fail(err, 0,
+                         "mounts[%zu]: only a proc filesystem may be mounted on /proc (not %s%s)",
+                         i, bind ? "a bind mount of " : "", bind ? m->source : m->type);
+    } else if (str_has_prefix(c, "/proc/")) {
       bool ok = false;
       for (size_t k = 0; k < ARRAY_SIZE(proc_bind_ok) && bind; k++)
-        if (strlen(proc_bind_ok[k]) == n && strncmp(proc_bind_ok[k], d, n) == 0)
+        if (strcmp(proc_bind_ok[k], c) == 0)
           ok = true;
       if (!ok)
-        return kist_fail(err, 0, "mounts[%zu].destination: mounting over %s is not allowed", i, d);
+        return kist_fail(err, 0, "mounts[%zu].destination: mounting over %s%s%s%s is not allowed",
+                         i, d, strcmp(c, d) ? " (" : "", strcmp(c, d) ? c : "",
+                         strcmp(c, d) ? ")" : "");
     }
   }
   return kist_idmap_validate(cfg, err);
@@ -590,11 +595,69 @@ static int source_is_dir(const char *src)
   return S_ISDIR(st.st_mode);
 }
 
-static int mount_one(const oci_mount *m, size_t idx, int rootfd, const struct kist_mount_env *env,
-                     kist_error_t *err)
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+#ifndef SYSFS_MAGIC
+#define SYSFS_MAGIC 0x62656572
+#endif
+
+/* /proc and /sys are where kist and the container trust the kernel's
+ * files: their mountpoints must be real directories of the rootfs, not
+ * symlinks that would put procfs or sysfs somewhere else. They are single
+ * components, so a no-follow look-up in rootfd is the whole resolution. */
+static int open_kernel_mountpoint(int rootfd, const char *dest, const char *what, kist_error_t *err)
+{
+  const char *name = dest + 1;
+  struct stat st;
+  if (fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno != ENOENT)
+      return kist_fail(err, errno, "%s: stat %s in the rootfs", what, dest);
+    if (mkdirat(rootfd, name, 0755) < 0 && errno != EEXIST)
+      return kist_fail(err, errno, "%s: mkdir %s in the rootfs", what, dest);
+  } else if (S_ISLNK(st.st_mode)) {
+    return kist_fail(err, 0, "%s: %s in the rootfs is a symlink, it must be a directory", what,
+                     dest);
+  } else if (!S_ISDIR(st.st_mode)) {
+    return kist_fail(err, 0, "%s: %s in the rootfs is not a directory", what, dest);
+  }
+  int fd = openat(rootfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return kist_fail(err, errno == ENOTDIR ? 0 : errno,
+                     "%s: %s in the rootfs must be a directory, not a symlink", what, dest);
+  return fd;
+}
+
+/* A rootfs symlink ("/etc/hostname -> /proc/sys/kernel/hostname") can send
+ * a config mount onto procfs or sysfs, hiding a kernel file kist or the
+ * container relies on. The resolved target may be there only when the
+ * config itself names a place there (the checked /proc allow-list, /sys). */
+static int check_target_fs(int destfd, const char *dest, const char *what, kist_error_t *err)
+{
+  struct statfs sfs;
+  if (fstatfs(destfd, &sfs) < 0)
+    return kist_fail(err, errno, "%s: statfs %s", what, dest);
+  if (sfs.f_type == PROC_SUPER_MAGIC && !str_has_prefix(dest, "/proc/"))
+    return kist_fail(err, 0, "%s: %s leads onto procfs through a symlink in the rootfs, refused",
+                     what, dest);
+  if (sfs.f_type == SYSFS_MAGIC && strcmp(dest, "/sys") != 0 && !str_has_prefix(dest, "/sys/"))
+    return kist_fail(err, 0, "%s: %s leads onto sysfs through a symlink in the rootfs, refused",
+                     what, dest);
+  return 0;
+}
+
+static int mount_one(const oci_mount *orig, size_t idx, int rootfd,
+                     const struct kist_mount_env *env, kist_error_t *err)
 {
   char what[64];
-  snprintf(what, sizeof what, "mounts[%zu] (%.32s)", idx, m->destination);
+  snprintf(what, sizeof what, "mounts[%zu] (%.32s)", idx, orig->destination);
+  /* Everything below resolves the cleaned destination: the one
+   * kist_mounts_validate checked. */
+  cleanup_free char *dest = kist_path_clean(orig->destination);
+  oci_mount copy = *orig;
+  copy.destination = dest;
+  const oci_mount *m = &copy;
+  bool kernel_dir = strcmp(dest, "/proc") == 0 || strcmp(dest, "/sys") == 0;
   struct mopts o;
   parse_options(m, &o);
   cleanup_free char *data = o.data;
@@ -604,9 +667,10 @@ static int mount_one(const oci_mount *m, size_t idx, int rootfd, const struct ki
     int isdir = source_is_dir(src);
     if (isdir < 0)
       return kist_fail(err, errno, "%s: source %s", what, src);
-    cleanup_close int destfd = isdir ? kist_mkdir_in_root(rootfd, m->destination, 0755, err)
-                                     : kist_mkfile_in_root(rootfd, m->destination, 0644, err);
-    if (destfd < 0)
+    cleanup_close int destfd = kernel_dir ? open_kernel_mountpoint(rootfd, dest, what, err)
+                               : isdir    ? kist_mkdir_in_root(rootfd, dest, 0755, err)
+                                          : kist_mkfile_in_root(rootfd, dest, 0644, err);
+    if (destfd < 0 || check_target_fs(destfd, dest, what, err) < 0)
       return -1;
     int tree = env->idmap_fds ? env->idmap_fds[idx] : -1;
     cleanup_close int mfd =
@@ -621,8 +685,9 @@ static int mount_one(const oci_mount *m, size_t idx, int rootfd, const struct ki
     return 0;
   }
 
-  cleanup_close int destfd = kist_mkdir_in_root(rootfd, m->destination, 0755, err);
-  if (destfd < 0)
+  cleanup_close int destfd = kernel_dir ? open_kernel_mountpoint(rootfd, dest, what, err)
+                                        : kist_mkdir_in_root(rootfd, dest, 0755, err);
+  if (destfd < 0 || check_target_fs(destfd, dest, what, err) < 0)
     return -1;
   const char *type = m->type;
   if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "namespaces.h"
@@ -23,6 +24,31 @@ static const struct {
   [KIST_NS_PID] = {"pid", CLONE_NEWPID},    [KIST_NS_CGROUP] = {"cgroup", CLONE_NEWCGROUP},
   [KIST_NS_TIME] = {"time", CLONE_NEWTIME}, [KIST_NS_MNT] = {"mount", CLONE_NEWNS},
 };
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+/* A namespace path is looked at with O_PATH first: a fifo or a device there
+ * must neither block kist nor see an open. Only an nsfs file is then opened
+ * for real (setns and NS_GET_NSTYPE need a non-O_PATH fd). */
+static int open_ns_file(const char *path, size_t i, kist_error_t *err)
+{
+  cleanup_close int pfd = open(path, O_PATH | O_CLOEXEC);
+  if (pfd < 0)
+    return kist_fail(err, errno, "linux.namespaces[%zu].path: open %s", i, path);
+  struct statfs sfs;
+  if (fstatfs(pfd, &sfs) < 0)
+    return kist_fail(err, errno, "linux.namespaces[%zu].path: statfs %s", i, path);
+  if (sfs.f_type != NSFS_MAGIC)
+    return kist_fail(err, 0, "linux.namespaces[%zu].path: %s is not a namespace file", i, path);
+  char fdp[32];
+  snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", pfd);
+  int fd = open(fdp, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return kist_fail(err, errno, "linux.namespaces[%zu].path: open %s", i, path);
+  return fd;
+}
 
 int kist_ns_flag(enum kist_ns_kind k)
 {
@@ -106,11 +132,10 @@ int kist_ns_plan(const oci_config *cfg, struct kist_ns_plan *plan, kist_error_t 
       plan->new_flags |= kinds[k].flag;
       continue;
     }
-    int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+    int fd = open_ns_file(ns->path, i, err);
     if (fd < 0) {
-      int e = errno;
       kist_ns_plan_release(plan);
-      return kist_fail(err, e, "linux.namespaces[%zu].path: open %s", i, ns->path);
+      return -1;
     }
     int type = ioctl(fd, NS_GET_NSTYPE);
     if (type != kinds[k].flag) {

@@ -24,6 +24,39 @@ const char *kist_fd_path(int fd, char buf[KIST_FD_PATH_MAX])
   return buf;
 }
 
+char *kist_path_clean(const char *path)
+{
+  size_t n = strlen(path);
+  char *out = xmalloc(n + 2);
+  size_t o = 0;
+  const char *p = path;
+  while (*p) {
+    while (*p == '/')
+      p++;
+    const char *e = p;
+    while (*e && *e != '/')
+      e++;
+    size_t len = (size_t)(e - p);
+    if (len == 0 || (len == 1 && p[0] == '.')) {
+      /* nothing */
+    } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+      while (o > 0 && out[o - 1] != '/')
+        o--;
+      if (o > 0)
+        o--; /* the slash before the dropped component */
+    } else {
+      out[o++] = '/';
+      memcpy(out + o, p, len);
+      o += len;
+    }
+    p = e;
+  }
+  if (o == 0)
+    out[o++] = '/';
+  out[o] = '\0';
+  return out;
+}
+
 static bool have_openat2 = true;
 
 static bool same_inode(int a, int b)

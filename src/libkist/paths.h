@@ -21,6 +21,12 @@ int kist_mkdir_in_root(int rootfd, const char *path, mode_t mode, kist_error_t *
  * O_PATH fd of it. An existing directory or file is returned as it is. */
 int kist_mkfile_in_root(int rootfd, const char *path, mode_t mode, kist_error_t *err);
 
+/* The lexical form of an absolute path: "//", "." and ".." collapsed (".."
+ * never climbs above "/"), no trailing slash. Checks on a config path (is
+ * it under /proc?) are made on this form, and the same form is then resolved,
+ * so what was checked is what gets opened. Returns a new string. */
+char *kist_path_clean(const char *path);
+
 /* "/proc/self/fd/N": the path that makes mount(2) act on exactly that fd. */
 #define KIST_FD_PATH_MAX 32
 const char *kist_fd_path(int fd, char buf[KIST_FD_PATH_MAX]);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pidfile.h"
@@ -28,6 +29,12 @@ int kist_pid_file_open(const char *path, struct kist_pid_file *pf, kist_error_t 
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return kist_fail(err, errno, "--pid-file %s: directory %s", path, dir);
+  /* Found now, not after the process runs (it would be killed then). */
+  struct stat st;
+  if (fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+    close(fd);
+    return kist_fail(err, EISDIR, "--pid-file %s: names a directory", path);
+  }
   pf->dirfd = fd;
   pf->base = xstrdup(base);
   return 0;

@@ -186,6 +186,78 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len, kist_erro
   return read_all_fd(fd, path, out, len, err);
 }
 
+const char *file_kind(mode_t mode)
+{
+  switch (mode & S_IFMT) {
+  case S_IFREG:
+    return "a regular file";
+  case S_IFDIR:
+    return "a directory";
+  case S_IFIFO:
+    return "a fifo";
+  case S_IFCHR:
+    return "a character device";
+  case S_IFBLK:
+    return "a block device";
+  case S_IFSOCK:
+    return "a socket";
+  case S_IFLNK:
+    return "a symlink";
+  default:
+    return "a special file";
+  }
+}
+
+int read_input_fd(int fd, const char *what, size_t hint, char **out, size_t *len, kist_error_t *err)
+{
+  /* The size can change while we read: never read more than the cap. */
+  size_t cap = (hint < 4096 ? 4096 : hint) + 1, n = 0;
+  if (cap > KIST_INPUT_MAX + 1)
+    cap = KIST_INPUT_MAX + 1;
+  char *buf = xmalloc(cap + 1);
+  for (;;) {
+    if (n == cap) {
+      if (cap > KIST_INPUT_MAX) {
+        free(buf);
+        return kist_fail(err, 0, "%s is too large (more than %zu MiB)", what, KIST_INPUT_MAX >> 20);
+      }
+      cap = cap * 2 > KIST_INPUT_MAX + 1 ? KIST_INPUT_MAX + 1 : cap * 2;
+      buf = xrealloc(buf, cap + 1);
+    }
+    ssize_t r = read_retry(fd, buf + n, cap - n);
+    if (r < 0) {
+      int e = errno;
+      free(buf);
+      return kist_fail(err, e, "read %s", what);
+    }
+    if (r == 0)
+      break;
+    n += (size_t)r;
+  }
+  buf[n] = '\0';
+  *out = buf;
+  if (len)
+    *len = n;
+  return 0;
+}
+
+int read_input_file_at(int dirfd, const char *path, const char *what, char **out, size_t *len,
+                       kist_error_t *err)
+{
+  cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return kist_fail(err, errno, "open %s", what);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return kist_fail(err, errno, "stat %s", what);
+  if (!S_ISREG(st.st_mode))
+    return kist_fail(err, 0, "%s is %s, not a regular file", what, file_kind(st.st_mode));
+  if ((uint64_t)st.st_size > KIST_INPUT_MAX)
+    return kist_fail(err, 0, "%s is too large (%lld bytes, at most %zu MiB)", what,
+                     (long long)st.st_size, KIST_INPUT_MAX >> 20);
+  return read_input_fd(fd, what, (size_t)st.st_size, out, len, err);
+}
+
 int write_file_at(int dirfd, const char *path, const char *data, size_t len, kist_error_t *err)
 {
   cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);

@@ -56,6 +56,18 @@ size_t strv_len(char *const *v);
 int read_file_at(int dirfd, const char *path, char **out, size_t *len, kist_error_t *err);
 /* Reads until EOF from fd. */
 int read_all_fd(int fd, const char *what, char **out, size_t *len, kist_error_t *err);
+/* Input files named by the user (config.json, --process, --resources): kist
+ * must never block on a fifo, read a device without end or run out of memory.
+ * Opened O_NONBLOCK, must be a regular file of at most KIST_INPUT_MAX bytes;
+ * errors name `what` (the path as the user knows it). */
+#define KIST_INPUT_MAX ((size_t)64 << 20)
+int read_input_file_at(int dirfd, const char *path, const char *what, char **out, size_t *len,
+                       kist_error_t *err);
+/* The same cap for an fd (stdin): hint is the expected size. */
+int read_input_fd(int fd, const char *what, size_t hint, char **out, size_t *len,
+                  kist_error_t *err);
+/* "a fifo", "a directory", ... for messages about the type of a file. */
+const char *file_kind(mode_t mode);
 /* Writes data to path atomically: a temp file in the same dir, fsync-free
  * (state lives on tmpfs), then rename(2). */
 int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,

@@ -213,3 +213,55 @@ flip_devices() {
   canary_snapshot
   flip_devices "$vol"
 }
+
+# A host directory bound as the container's /dev is the config's choice: kist
+# must then leave it alone (no nodes, no /dev/ptmx replaced), however the
+# destination is spelled.
+@test "dev-console: a host dir bound on /dev (spelled //dev, /dev/., /./dev) is left untouched" {
+  local d bad=
+  canary_dir hostdev
+  canary_file hostdev/ptmx
+  canary_file hostdev/null
+  canary_snapshot
+  for d in /dev //dev /dev/. /./dev /tmp/../dev; do
+    setup_bundle true
+    set_config 'del(.mounts[] | select(.destination | startswith("/dev")))
+      | .mounts += [{"destination": $d, "type": "bind", "source": $s, "options": ["rbind"]}]' \
+      --arg d "$d" --arg s "$CANARY/hostdev"
+    kist run --bundle "$BUNDLE" sec-devbind </dev/null >/dev/null 2>&1 || true
+    kist delete --force sec-devbind >/dev/null 2>&1 || true
+    canary_state >"$BATS_TEST_TMPDIR/canary.now"
+    diff -q "$BATS_TEST_TMPDIR/canary.before" "$BATS_TEST_TMPDIR/canary.now" >/dev/null ||
+      bad="$bad $d"
+  done
+  [ -z "$bad" ] || fail "the host dir bound on /dev changed with:$bad"
+  canary_unchanged
+}
+
+# In a user namespace device nodes cannot be made, so kist binds the host's
+# node at the same path: only if it is that device, never a host file that
+# happens to live at the path the config names.
+@test "dev-console: in a user namespace, a linux.devices path naming a host file does not bring it in" {
+  canary_file secret
+  chmod 644 "$CANARY/secret"
+  setup_bundle cat "$CANARY/secret"
+  userns_bundle
+  set_config '.linux.devices = [{"path": $p, "type": "c", "major": 1, "minor": 3, "fileMode": 438}]' \
+    --arg p "$CANARY/secret"
+  run --separate-stderr kist run --bundle "$BUNDLE" sec-devhost
+  refute_output --partial canary
+  assert_failure
+  assert_one_line_error secret
+}
+
+@test "dev-console: in a user namespace, linux.devices fifos and the host's real nodes work" {
+  setup_bundle sh -c 'stat -c "%F %t:%T" /dev/sec-fifo /dev/sec-null'
+  userns_bundle
+  set_config '.linux.devices = [{"path": "/dev/sec-fifo", "type": "p", "fileMode": 420},
+    {"path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 438}]
+    | .mounts += [{"destination": "/dev/sec-null", "type": "bind", "source": "/dev/null", "options": ["bind"]}]'
+  run --separate-stderr kist run --bundle "$BUNDLE" sec-devfifo
+  assert_success
+  assert_line --index 0 "fifo 0:0"
+  assert_line --index 1 "character special file 1:3"
+}

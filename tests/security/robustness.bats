@@ -8,6 +8,9 @@ load sec
 
 setup() {
   sec_setup
+  # The default cgroup /kist/<id> is shared by every state root on the
+  # machine: ids are unique to this run (others may run this file too).
+  U=rb$$
 }
 
 teardown() {
@@ -42,10 +45,10 @@ c.setdefault("annotations", {})["org.example.big"] = "x" * (50 << 20)
 json.dump(c, open(p, "w"))
 PY
   [ "$(stat -c %s "$BUNDLE/config.json")" -gt $((50 << 20)) ]
-  run --separate-stderr kist run --bundle "$BUNDLE" big1
-  clean_outcome big1
-  kist_create --bundle "$BUNDLE" big2
-  clean_outcome big2
+  run --separate-stderr kist run --bundle "$BUNDLE" "big1-$U"
+  clean_outcome "big1-$U"
+  kist_create --bundle "$BUNDLE" "big2-$U"
+  clean_outcome "big2-$U"
 }
 
 # 50 MB of environment cannot be exec'd (E2BIG): the failure must be clean.
@@ -58,9 +61,9 @@ c = json.load(open(p))
 c["process"]["env"] = ["V%d=%s" % (i, "y" * 1000) for i in range(50 * 1024)]
 json.dump(c, open(p, "w"))
 PY
-  run --separate-stderr kist run --bundle "$BUNDLE" bigenv
+  run --separate-stderr kist run --bundle "$BUNDLE" "bigenv-$U"
   assert_failure
-  clean_outcome bigenv
+  clean_outcome "bigenv-$U"
 }
 
 @test "robustness: 50 MB of mounts, args or garbage is refused or run cleanly" {
@@ -83,8 +86,8 @@ else:
     with open(p, "w") as f:
         f.write('{"ociVersion": "1.3.0", "x": "' + "\\u00e9" * (9 << 20) + '"')
 PY
-    kist_create --bundle "$BUNDLE" "big-$kind"
-    clean_outcome "big-$kind"
+    kist_create --bundle "$BUNDLE" "big-$kind-$U"
+    clean_outcome "big-$kind-$U"
     cp "$BATS_TEST_TMPDIR/config.orig" "$BUNDLE/config.json"
   done
 }
@@ -107,7 +110,7 @@ else:
     doc = '{"ociVersion": "1.3.0", "root": {"path": "rootfs"}, "process": {"args": %s}}' % deep
 open(p, "w").write(doc)
 PY
-    kist_create --bundle "$BUNDLE" "deep-$where"
+    kist_create --bundle "$BUNDLE" "deep-$where-$U"
     assert_one_line_error config.json
     assert_root_empty
     run --separate-stderr kist check --bundle "$BUNDLE"
@@ -122,7 +125,7 @@ import sys
 n = 200000
 open(sys.argv[1], "w").write('{"ociVersion": "1.3.0", "x": ' + '{"a":' * n + "1" + "}" * n + "}")
 PY
-  kist_create --bundle "$BUNDLE" deepobj
+  kist_create --bundle "$BUNDLE" "deepobj-$U"
   assert_one_line_error config.json
   assert_root_empty
 }
@@ -142,11 +145,13 @@ creates() {
       echo $? >"$BATS_TEST_TMPDIR/rc.$i"
     ) 3>&- &
   done
-  # Open the fifo once for all readers, then release them together.
-  exec 4>"$go"
+  # Release them together: one line each, through a fifo kept open
+  # read-write until all are done (a reader that opens it only after a
+  # write-only end was closed would block for ever).
+  exec 4<>"$go"
   for i in $(seq 1 "$n"); do echo go >&4; done
-  exec 4>&-
   wait
+  exec 4>&-
   for i in $(seq 1 "$n"); do cat "$BATS_TEST_TMPDIR/rc.$i"; done
 }
 
@@ -154,18 +159,18 @@ creates() {
   setup_bundle sleep 60
   local round rcs wins
   for round in $(seq 1 10); do
-    rcs=$(creates 2 same)
+    rcs=$(creates 2 "same-$U")
     wins=$(grep -c '^0$' <<<"$rcs" || true)
     [ "$wins" -eq 1 ] || fail "round $round: $wins creates succeeded (exit statuses: $(echo $rcs))"
     grep -h . "$BATS_TEST_TMPDIR"/err.* | grep -q "already exists" ||
       fail "round $round: the loser did not say so: $(cat "$BATS_TEST_TMPDIR"/err.*)"
     # The winner is intact and is the only thing in the root.
-    run kist state same
+    run kist state "same-$U"
     assert_success
     [ "$(jq -r .status <<<"$output")" = created ]
     run ls -A "$KIST_ROOT"
-    assert_output same
-    kist delete --force same
+    assert_output "same-$U"
+    kist delete --force "same-$U"
     assert_root_empty
     run ls -A "$KIST_ROOT"
     assert_output ""
@@ -175,12 +180,12 @@ creates() {
 @test "robustness: eight creates of the same id at once: exactly one wins" {
   setup_bundle sleep 60
   local rcs wins
-  rcs=$(creates 8 same8)
+  rcs=$(creates 8 "same8-$U")
   wins=$(grep -c '^0$' <<<"$rcs" || true)
   [ "$wins" -eq 1 ] || fail "$wins creates succeeded (exit statuses: $(echo $rcs))"
   run ls -A "$KIST_ROOT"
-  assert_output same8
-  kist delete --force same8
+  assert_output "same8-$U"
+  kist delete --force "same8-$U"
   run ls -A "$KIST_ROOT"
   assert_output ""
 }
@@ -189,10 +194,10 @@ creates() {
   setup_bundle sleep 60
   local i
   for i in $(seq 1 20); do
-    "$KIST" --root "$KIST_ROOT" create --bundle "$BUNDLE" cd </dev/null >/dev/null 2>&1 &
-    "$KIST" --root "$KIST_ROOT" delete --force cd >/dev/null 2>&1 || true
+    "$KIST" --root "$KIST_ROOT" create --bundle "$BUNDLE" "cd-$U" </dev/null >/dev/null 2>&1 &
+    "$KIST" --root "$KIST_ROOT" delete --force "cd-$U" >/dev/null 2>&1 || true
     wait
-    kist delete --force cd >/dev/null 2>&1 || true
+    kist delete --force "cd-$U" >/dev/null 2>&1 || true
     run ls -A "$KIST_ROOT"
     assert_output ""
   done
