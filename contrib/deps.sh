@@ -16,7 +16,7 @@ pkgs=(
   bats bats-assert bats-support jq python3 python3-jsonschema busybox-static
   clang libclang-rt-14-dev iproute2 libcap2-bin util-linux procps coreutils
   # tests/integration: the engines that drive kist (script is in bsdutils)
-  podman containerd runc bsdutils
+  podman netavark containerd runc bsdutils
 )
 if [ -f tests/vm/deps.txt ]; then
   # One or more package names a line; '#' starts a comment.
