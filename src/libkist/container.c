@@ -820,8 +820,13 @@ int kist_container_kill(const struct kist_context *ctx, const char *id, int sig,
     return -1;
   int ret = -1;
   enum kist_status s = c->st.status;
-  if (s == KIST_STATUS_STOPPED || s == KIST_STATUS_CREATING) {
-    kist_fail(err, 0, "cannot kill container %s: it is %s", id, status_for_error(s));
+  /* A stopped container may still have processes in its cgroup (no pid
+   * namespace of its own): --all reaches them, as runc's does, and finds
+   * nothing to do otherwise. Without --all, ESRCH: engines (containerd's
+   * shim) read "No such process" as "already gone", not as a failure. */
+  if (s == KIST_STATUS_CREATING || (s == KIST_STATUS_STOPPED && !all)) {
+    kist_fail(err, s == KIST_STATUS_STOPPED ? ESRCH : 0, "cannot kill container %s: it is %s", id,
+              status_for_error(s));
     goto out;
   }
   if (all) {
