@@ -15,8 +15,9 @@ pkgs=(
   # tests
   bats bats-assert bats-support jq python3 python3-jsonschema busybox-static
   clang libclang-rt-14-dev iproute2 libcap2-bin util-linux procps coreutils
-  # tests/integration: the engines that drive kist (script is in bsdutils)
-  podman netavark containerd runc bsdutils
+  # tests/integration: the engines that drive kist (script is in bsdutils;
+  # grpcio for the CRI client standing in for a kubelet)
+  podman netavark containerd runc bsdutils python3-grpcio
 )
 if [ -f tests/vm/deps.txt ]; then
   # One or more package names a line; '#' starts a comment.

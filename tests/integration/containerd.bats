@@ -10,6 +10,8 @@ load ../helpers
 load integ
 
 IMAGE=localhost/kist-integ-busybox:latest
+# The pod sandbox's image for the CRI test: busybox sleeping.
+PAUSE_IMAGE=localhost/kist-integ-pause:latest
 NS=kist-integ
 
 # cr ARG...: ctr talking to this file's containerd.
@@ -119,7 +121,13 @@ setup_file() {
       import "$t/busybox.tar" "$IMAGE" >"$t/import.out" 2>&1 ||
       ! podman --root "$p/root" --runroot "$p/runroot" --tmpdir "$p/tmp" \
         --network-config-dir "$p/net" --cgroup-manager cgroupfs --events-backend file \
-        save --format docker-archive -o "$t/image.tar" "$IMAGE" >>"$t/import.out" 2>&1; then
+        save --format docker-archive -o "$t/image.tar" "$IMAGE" >>"$t/import.out" 2>&1 ||
+      ! podman --root "$p/root" --runroot "$p/runroot" --tmpdir "$p/tmp" \
+        --network-config-dir "$p/net" --cgroup-manager cgroupfs --events-backend file \
+        import --change 'CMD ["sleep", "1000000"]' "$t/busybox.tar" "$PAUSE_IMAGE" >>"$t/import.out" 2>&1 ||
+      ! podman --root "$p/root" --runroot "$p/runroot" --tmpdir "$p/tmp" \
+        --network-config-dir "$p/net" --cgroup-manager cgroupfs --events-backend file \
+        save --format docker-archive -o "$t/pause.tar" "$PAUSE_IMAGE" >>"$t/import.out" 2>&1; then
       reason="cannot make the image archive: $(tail -n1 "$t/import.out")"
     elif ! cr image import "$t/image.tar" >>"$t/import.out" 2>&1; then
       reason="ctr cannot import the image: $(tail -n1 "$t/import.out")"
@@ -326,25 +334,52 @@ teardown() {
   assert_output ""
 }
 
-@test "containerd: loads the kist runtime config for the CRI plugin, and the plugin starts" {
-  local t=$BATS_FILE_TMPDIR/cri tail
-  mkdir -p "$t/cni-conf" "$t/cni-bin"
+@test "containerd: the CRI plugin runs a pod with kist as the RuntimeClass handler (BinaryName)" {
+  local t=$BATS_FILE_TMPDIR/cri tail py=/usr/bin/python3
+  "$py" -c 'import grpc' 2>/dev/null || skip "python3-grpcio is not installed (contrib/deps.sh installs it)"
+  mkdir -p "$t/cni-conf" "$t/cni-bin" "$t/logs"
+  # kist through a wrapper that notes each command, to see it was kist that ran.
+  printf '#!/bin/sh\necho "$*" >>%s/kist-calls\nexec %s "$@"\n' "$t" "$KIST" >"$t/kist"
+  chmod +x "$t/kist"
   # contrib/kubernetes' CRI config, with this build's kist and private dirs.
   tail=$(sed -e '/^version *=/d' \
-    -e "s|BinaryName = .*|BinaryName = \"$KIST\"|" \
+    -e "s|BinaryName = .*|BinaryName = \"$t/kist\"|" \
     -e "s|Root = .*|Root = \"$t/kist-state\"|" \
     -e "s|conf_dir = .*|conf_dir = \"$t/cni-conf\"|" \
     -e "s|bin_dir = .*|bin_dir = \"$t/cni-bin\"|" \
     "$REPO/contrib/kubernetes/containerd-cri.toml")
-  run ctd_start cri "$tail"
+  # No pull: the sandbox image is imported. This host gives root no
+  # CAP_SYS_RESOURCE, so the pause container's oom_score_adj of -998 is kept
+  # to containerd's own (runc fails the same way without it).
+  run ctd_start cri "[plugins.\"io.containerd.grpc.v1.cri\"]
+  sandbox_image = \"$PAUSE_IMAGE\"
+  restrict_oom_score_adj = true
+$tail"
   assert_success
   run ctr --address "$t/c.sock" plugins ls
   assert_success
   assert_line --regexp '^io\.containerd\.grpc\.v1 +cri +linux/[a-z0-9]+ +ok'
-  # The CRI plugin took kist as the runtime for handler "kist".
   run grep -F "kist:{Type:io.containerd.runc.v2" "$t/containerd.log"
   assert_success
-  assert_output --partial "BinaryName:$KIST"
+  assert_output --partial "BinaryName:$t/kist"
+  local f
+  for f in image pause; do
+    run ctr --address "$t/c.sock" -n k8s.io image import "$BATS_FILE_TMPDIR/ctd/$f.tar"
+    assert_success
+  done
+  # What a kubelet does for a pod with runtimeClassName: kist.
+  run "$py" "$REPO/tests/integration/cri-pod.py" "$t/c.sock" kist "$IMAGE" "$t/logs" "/$INTEG_TAG"
+  assert_success
+  assert_line --regexp '^sandbox [0-9a-f]{64}$'
+  assert_line --regexp '^container [0-9a-f]{64}$'
+  assert_line "exec: exec in the pod | sleep 1000000 (exit 0)"
+  run cat "$t/logs/hello.log"
+  assert_output --regexp ' stdout F hello from the pod$'
+  # kist created, started and deleted both, in the state root of the config.
+  run grep -c -E "^--root $t/kist-state/k8s.io .*(create|start|delete) " "$t/kist-calls"
+  [ "$output" -ge 6 ] || fail "kist was not called for the pod: $(cat "$t/kist-calls")"
+  integ_check_kist_root "$t/kist-state/k8s.io"
+  integ_check_mounts "$t/state"
   ctd_stop cri
 }
 
