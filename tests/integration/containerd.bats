@@ -102,8 +102,9 @@ ctd_stop() {
 setup_file() {
   local t=$BATS_FILE_TMPDIR/ctd reason=
   mkdir -p "$t"
-  # containerd 1.6 puts shim sockets in /run/containerd/s whatever its config.
-  integ_note_new_paths /run/containerd
+  # containerd 1.6 puts shim sockets in /run/containerd/s whatever its config;
+  # Podman (which makes the image archive) its blob cache and network run dir.
+  integ_note_new_paths /run/containerd /var/lib/containers /run/containers /etc/containers/networks
   if ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then
     reason="containerd is not installed (contrib/deps.sh installs it)"
   elif ! reason=$(ctd_start ctd 'disabled_plugins = ["io.containerd.grpc.v1.cri"]'); then
@@ -147,8 +148,10 @@ teardown_file() {
   for p in "$BATS_FILE_TMPDIR"/*/pid; do
     [ -f "$p" ] && ctd_stop "$(basename "$(dirname "$p")")"
   done
-  integ_check_mounts "$BATS_FILE_TMPDIR"
+  local rc=0
+  integ_check_mounts "$BATS_FILE_TMPDIR" || rc=1
   integ_remove_new_paths
+  return $rc
 }
 
 setup() {

@@ -59,8 +59,10 @@ teardown_file() {
     pm rmi -a -f >/dev/null 2>&1 || true
     pm system reset -f >/dev/null 2>&1 || true
   fi
-  integ_check_mounts "$d"
+  local rc=0
+  integ_check_mounts "$d" || rc=1
   integ_remove_new_paths
+  return $rc
 }
 
 setup() {
