@@ -97,16 +97,21 @@ integ_check_cgroups() {
   return 1
 }
 
-# integ_check_mounts DIR: fails when something is mounted under DIR (and
-# detaches it, so that bats can remove the temp dir).
+# integ_check_mounts DIR [KEEP...]: fails when something is mounted under DIR
+# (and detaches it, so that bats can remove the temp dir); mount points
+# listed as KEEP are allowed and left alone.
 integ_check_mounts() {
-  local mp rc=0
+  local mp rc=0 dir=$1 k keep
+  shift
   while read -r mp; do
     [ -n "$mp" ] || continue
+    keep=0
+    for k in "$@"; do [ "$mp" = "$k" ] && keep=1; done
+    [ $keep = 0 ] || continue
     echo "mount left behind: $mp" >&2
     umount -l "$mp" 2>/dev/null || true
     rc=1
-  done < <(awk -v d="$1/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+  done < <(awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
   return $rc
 }
 
