@@ -17,6 +17,9 @@ pkgs=(
   clang libclang-rt-14-dev iproute2 libcap2-bin util-linux procps coreutils
   # rootless: newuidmap/newgidmap (tests/rootless/run.sh, rootless.bats)
   uidmap
+  # tests/integration: the engines that drive kist (script is in bsdutils;
+  # grpcio for the CRI client standing in for a kubelet)
+  podman netavark containerd runc bsdutils python3-grpcio
 )
 if [ -f tests/vm/deps.txt ]; then
   # One or more package names a line; '#' starts a comment.

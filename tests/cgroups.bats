@@ -391,6 +391,20 @@ assert_cgfile() { # FILE EXPECTED
   assert_root_empty
 }
 
+# containerd's `ctr run --memory-limit 4096` used to get only "the container's
+# init exited during setup".
+@test "cgroups: a memory limit too low for the init to start names the limit (OOM during setup)" {
+  [ "$(wc -l </proc/swaps)" -le 1 ] || skip "swap is on: the init may not be OOM-killed"
+  set_config '.linux.resources.memory = {"limit": 4096}'
+  run kcreate create --bundle "$BUNDLE" "$ID"
+  assert_failure
+  run cat "$BATS_TEST_TMPDIR/err"
+  assert_output "kist: the container's init was killed by the OOM killer during setup: linux.resources.memory.limit 4096 is too low"
+  run find $CG -maxdepth 3 -name "$ID"
+  assert_output ""
+  assert_root_empty
+}
+
 @test "cgroups: kill --all reaches every process, including ones in sub-cgroups" {
   setup_bundle sh -c "sleep 1000 & sleep 1000 & $TRAPPER"
   start_one "$ID"

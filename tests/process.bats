@@ -362,7 +362,7 @@ example.org"
     skip "we have CAP_SYS_RESOURCE"
   fi
   set_config '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: 1024, hard: 1048576}]'
-  fails_at_create "process.rlimits[0]: RLIMIT_NOFILE: cannot raise hard limit to 1048576 above the current $hard (no CAP_SYS_RESOURCE); lower it in config.json or run with a higher limit"
+  fails_at_create "process.rlimits[0]: RLIMIT_NOFILE: cannot raise hard limit to 1048576 above the current $hard (no CAP_SYS_RESOURCE); lower it in config.json (Podman/Docker: --ulimit nofile=$hard:$hard) or raise the caller's hard limit"
 }
 
 @test "process: missing cwd" {

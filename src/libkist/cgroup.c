@@ -1339,6 +1339,28 @@ bool kist_cgroup_is_frozen(const struct kist_cgroup *cg)
   return false;
 }
 
+/* The memory controller's "oom_kill N" (memory.events on v2,
+ * memory.oom_control on v1 since Linux 4.13). */
+uint64_t kist_cgroup_oom_kills(const struct kist_cgroup *cg)
+{
+  const struct kist_cg_dir *d = cg ? kist_cg_find(cg, KIST_CG_MEMORY) : NULL;
+  if (d == NULL)
+    return 0;
+  cleanup_close int fd = kist_cg_dir_open(d, NULL);
+  cleanup_free char *path = kist_cg_dir_path(d);
+  cleanup_free char *text = NULL;
+  kist_error_t e = NULL;
+  if (fd < 0 ||
+      kist_cg_read(fd, path, d->v2 ? "memory.events" : "memory.oom_control", &text, &e) < 0) {
+    kist_error_release(&e);
+    return 0;
+  }
+  for (const char *l = text; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+    if (strncmp(l, "oom_kill ", 9) == 0)
+      return strtoull(l + 9, NULL, 10);
+  return 0;
+}
+
 /* ---- destroy ---- */
 
 static long now_ms(void)

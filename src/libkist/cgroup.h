@@ -5,6 +5,7 @@
 #define KIST_CGROUP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "context.h"
@@ -84,6 +85,10 @@ struct kist_cgroup_undo;
 int kist_cgroup_update(struct kist_cgroup *cg, const oci_config_linux *lin,
                        struct kist_cgroup_undo **undo, kist_error_t *err);
 void kist_cgroup_undo_finish(struct kist_cgroup_undo *u, bool restore);
+
+/* How many processes the OOM killer killed in the container's memory
+ * cgroup (0 when unknown: no memory controller, or v1 before Linux 4.13). */
+uint64_t kist_cgroup_oom_kills(const struct kist_cgroup *cg);
 
 /* Removes the directories kist created (waits briefly for them to empty);
  * a joined cgroup is left alone. */

@@ -407,15 +407,51 @@ static int move_net_devices(struct creation *c, kist_error_t *err)
   return kist_netdev_move(c->cfg, c->pid, &c->netns_fd, err);
 }
 
+/* The init closed the sync socket without a word: it died. Say how, and
+ * which limit was too low when the memory cgroup saw an OOM kill (a limit
+ * under what the init needs to start is written before it enters). */
+static int init_died(struct creation *c, kist_error_t *err)
+{
+  int status = 0;
+  pid_t r = 0;
+  for (int i = 0; i < 200 && c->pid > 0; i++) {
+    r = waitpid(c->pid, &status, WNOHANG);
+    if (r != 0 && !(r < 0 && errno == EINTR))
+      break;
+    usleep(10000);
+  }
+  if (r <= 0 || r != c->pid)
+    return kist_fail(err, 0, "the container's init exited during setup");
+  c->pid = 0; /* reaped: teardown must not signal or wait for it again */
+  if (WIFEXITED(status))
+    return kist_fail(err, 0, "the container's init exited with status %d during setup",
+                     WEXITSTATUS(status));
+  const oci_config_linux *lin = c->cfg->linux;
+  const oci_config_linux_resources_memory *mem =
+    lin && lin->resources ? lin->resources->memory : NULL;
+  if (WTERMSIG(status) == SIGKILL && kist_cgroup_oom_kills(c->cg) > 0) {
+    if (mem && mem->limit_present && mem->limit > 0)
+      return kist_fail(err, 0,
+                       "the container's init was killed by the OOM killer during setup: "
+                       "linux.resources.memory.limit %lld is too low",
+                       (long long)mem->limit);
+    return kist_fail(err, 0, "the container's init was killed by the OOM killer during setup");
+  }
+  return kist_fail(err, 0, "the container's init was killed by %s during setup",
+                   kist_signal_name(WTERMSIG(status)));
+}
+
 /* Serves the init until it is ready. */
 static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
 {
   char buf[KIST_SYNC_BUFSIZE];
   for (;;) {
     struct kist_sync_msg m;
-    if (kist_sync_recv(c->sync_fd, &m, buf, sizeof buf, NULL, 0, err) < 0)
+    if (kist_sync_recv(c->sync_fd, &m, buf, sizeof buf, NULL, 1, err) < 0)
       return -1;
     switch (m.type) {
+    case 0: /* end of file */
+      return init_died(c, err);
     case KIST_SYNC_USERNS:
       if (kist_ns_write_id_maps(c->pid, c->cfg, err) < 0 ||
           kist_sync_send(c->sync_fd, KIST_SYNC_USERNS_DONE, 0, NULL, -1, err) < 0)
@@ -814,8 +850,13 @@ int kist_container_kill(const struct kist_context *ctx, const char *id, int sig,
     return -1;
   int ret = -1;
   enum kist_status s = c->st.status;
-  if (s == KIST_STATUS_STOPPED || s == KIST_STATUS_CREATING) {
-    kist_fail(err, 0, "cannot kill container %s: it is %s", id, status_for_error(s));
+  /* A stopped container may still have processes in its cgroup (no pid
+   * namespace of its own): --all reaches them, as runc's does, and finds
+   * nothing to do otherwise. Without --all, ESRCH: engines (containerd's
+   * shim) read "No such process" as "already gone", not as a failure. */
+  if (s == KIST_STATUS_CREATING || (s == KIST_STATUS_STOPPED && !all)) {
+    kist_fail(err, s == KIST_STATUS_STOPPED ? ESRCH : 0, "cannot kill container %s: it is %s", id,
+              status_for_error(s));
     goto out;
   }
   if (all) {

@@ -1,5 +1,6 @@
 /* process.rlimits: every RLIMIT_* the kernel has, set with prlimit(2).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -57,15 +58,23 @@ static bool have_sys_resource(void)
   return v == CAP_SET;
 }
 
+/* Engines (Podman, Docker) fill process.rlimits from their own defaults, so
+ * the way out is usually their --ulimit flag: name it with the value that
+ * fits, e.g. "--ulimit nofile=20000:20000" for RLIMIT_NOFILE. */
 static int raise_error(size_t i, const char *type, uint64_t want, rlim_t cur_hard,
                        kist_error_t *err)
 {
+  cleanup_free char *flag = xstrdup(strncmp(type, "RLIMIT_", 7) == 0 ? type + 7 : type);
+  for (char *p = flag; *p; p++)
+    *p = (char)tolower((unsigned char)*p);
   /* EPERM kept as the errno, but the message already says why. */
   return kist_fail_take(err, EPERM,
                         xasprintf("process.rlimits[%zu]: %s: cannot raise hard limit to %" PRIu64
                                   " above the current %" PRIu64 " (no CAP_SYS_RESOURCE); lower it "
-                                  "in config.json or run with a higher limit",
-                                  i, type, want, (uint64_t)cur_hard));
+                                  "in config.json (Podman/Docker: --ulimit %s=%" PRIu64 ":%" PRIu64
+                                  ") or raise the caller's hard limit",
+                                  i, type, want, (uint64_t)cur_hard, flag, (uint64_t)cur_hard,
+                                  (uint64_t)cur_hard));
 }
 
 int kist_rlimits_validate(const oci_config_process *p, kist_error_t *err)

@@ -240,7 +240,9 @@ static void test_validate(void)
   if (nofile.rlim_max < 1048576) {
     cleanup_free char *want = xasprintf(
       "process.rlimits[0]: RLIMIT_NOFILE: cannot raise hard limit to 1048576 above the current "
-      "%llu (no CAP_SYS_RESOURCE); lower it in config.json or run with a higher limit",
+      "%llu (no CAP_SYS_RESOURCE); lower it in config.json (Podman/Docker: --ulimit "
+      "nofile=%llu:%llu) or raise the caller's hard limit",
+      (unsigned long long)nofile.rlim_max, (unsigned long long)nofile.rlim_max,
       (unsigned long long)nofile.rlim_max);
     expect_validate("\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":1048576}]", "",
                     want);
