@@ -487,3 +487,12 @@ in_container() {
   [ "${lines[0]}" -ge 1000000 ]
   assert_line --index 1 "$(readlink /proc/$apid/ns/user)"
 }
+
+@test "isolation: a new network namespace has lo up (127.0.0.1 works), and nothing else" {
+  setup_bundle sh -c 'cat /sys/class/net/lo/flags; ls /sys/class/net'
+  run kist run --bundle "$BUNDLE" iso-lo
+  assert_success
+  # IFF_UP | IFF_LOOPBACK (| IFF_RUNNING in the upper bits when the kernel says so)
+  [ $(( ${lines[0]} & 0x9 )) -eq 9 ] || fail "lo flags ${lines[0]}: not up"
+  [ "${lines[1]}" = lo ] && [ "${#lines[@]}" -eq 2 ] || fail "interfaces: ${lines[*]:1}"
+}

@@ -23,6 +23,7 @@
 #include "init.h"
 #include "masks.h"
 #include "mounts.h"
+#include "netdev.h"
 #include "process.h"
 #include "state.h"
 #include "sync.h"
@@ -299,6 +300,8 @@ _Noreturn void kist_init_main(const struct kist_init_args *a)
   if (!a->no_new_keyring)
     join_session_keyring();
 
+  if (ns->new_flags & CLONE_NEWNET)
+    TRY(kist_netns_loopback_up(&err));
   if (ns->private_mnt) {
     struct kist_mount_env env = {
       .bundle = a->bundle,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -435,4 +436,22 @@ void kist_netdev_return(const oci_config *cfg, int netns_fd)
       (void)link_set(mv.ct, index, self, NULL, false);
   }
   mover_close(&mv);
+}
+
+int kist_netns_loopback_up(kist_error_t *err)
+{
+  cleanup_close int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    return kist_fail(err, errno, "network namespace: socket to set lo up");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+    return kist_fail(err, errno, "network namespace: flags of lo");
+  if (ifr.ifr_flags & IFF_UP)
+    return 0;
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+    return kist_fail(err, errno, "network namespace: set lo up");
+  return 0;
 }

@@ -31,4 +31,8 @@ int kist_netdev_move(const oci_config *cfg, pid_t pid, int *netns_fd, kist_error
  * delete never does this: the runtime-spec leaves them to the kernel. */
 void kist_netdev_return(const oci_config *cfg, int netns_fd);
 
+/* Init, in a new network namespace: lo up, as runc leaves it (a fresh
+ * namespace starts with lo down, so even 127.0.0.1 is unreachable). */
+int kist_netns_loopback_up(kist_error_t *err);
+
 #endif
