@@ -34,6 +34,7 @@
 #include "container.h"
 #include "criu.h"
 #include "log.h"
+#include "mounts.h"
 #include "state.h"
 #include "terminal.h"
 #include "util.h"
@@ -116,16 +117,6 @@ static const oci_namespace_reference *find_ns(const oci_config *cfg, const char 
     if (strcmp(l->namespaces[i]->type, type) == 0)
       return l->namespaces[i];
   return NULL;
-}
-
-static bool is_bind_mount(const oci_mount *m)
-{
-  if (m->type && strcmp(m->type, "bind") == 0)
-    return true;
-  for (size_t i = 0; i < m->options_len; i++)
-    if (strcmp(m->options[i], "bind") == 0 || strcmp(m->options[i], "rbind") == 0)
-      return true;
-  return false;
 }
 
 /* "/a//b/" -> "/a/b": mount points as mountinfo spells them. */
@@ -227,7 +218,7 @@ static char **external_mounts(pid_t pid, const oci_config *cfg, kist_error_t *er
     bool external = false;
     for (size_t j = 0; j < cfg->mounts_len && !external; j++) {
       cleanup_free char *d = clean_path(cfg->mounts[j]->destination);
-      external = is_bind_mount(cfg->mounts[j]) && strcmp(d, m[i].point) == 0;
+      external = kist_mount_is_bind(cfg->mounts[j]) && strcmp(d, m[i].point) == 0;
     }
     /* cgroup roots are the container's cgroup: CRIU handles those. */
     bool cgroupfs = strcmp(m[i].fstype, "cgroup") == 0 || strcmp(m[i].fstype, "cgroup2") == 0;
@@ -492,7 +483,7 @@ static char *external_source(const oci_config *cfg, const char *bundle, const ch
   for (size_t i = 0; i < cfg->mounts_len; i++) {
     const oci_mount *m = cfg->mounts[i];
     cleanup_free char *d = clean_path(m->destination);
-    if (strcmp(d, key) != 0 || !is_bind_mount(m) || m->source == NULL)
+    if (strcmp(d, key) != 0 || !kist_mount_is_bind(m) || m->source == NULL)
       continue;
     return m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", bundle, m->source);
   }
@@ -759,31 +750,6 @@ static int restore_opts(struct restore *r, const struct kist_criu *lib, criu_opt
   return 0;
 }
 
-static void restore_fill_state(struct restore *r)
-{
-  struct kist_state *st = &r->st;
-  st->id = xstrdup(r->id);
-  st->bundle = xstrdup(r->bundle);
-  st->rootfs = xstrdup(r->rootfs);
-  st->created = rfc3339_now();
-  st->pid = r->pid;
-  st->owner = geteuid();
-  st->status = KIST_STATUS_RUNNING;
-  const oci_config_hooks *h = r->cfg->hooks;
-  if (h && h->poststop_len > 0)
-    st->flags |= KIST_STATE_POSTSTOP;
-  const oci_map_string_string *a = r->cfg->annotations;
-  if (a && a->len > 0) {
-    st->ann_keys = xcalloc(a->len + 1, sizeof(char *));
-    st->ann_values = xcalloc(a->len + 1, sizeof(char *));
-    for (size_t i = 0; i < a->len; i++) {
-      st->ann_keys[i] = xstrdup(a->keys[i]);
-      st->ann_values[i] = xstrdup(a->values[i]);
-    }
-    st->ann_len = a->len;
-  }
-}
-
 static int write_pid_file(const char *path, pid_t pid, kist_error_t *err)
 {
   char buf[16];
@@ -817,7 +783,8 @@ static int restore_spawn(struct restore *r, const struct kist_criu *lib, kist_er
   criu_root_unmount(r);
   if (ret < 0)
     return -1;
-  restore_fill_state(r);
+  kist_state_fill(&r->st, r->id, r->bundle, r->rootfs, r->cfg, KIST_STATUS_RUNNING);
+  r->st.pid = r->pid;
   if (kist_proc_stat(r->pid, NULL, &r->st.starttime) < 0)
     return kist_fail(err, errno, "read the start time of the restored init (pid %d)", (int)r->pid);
   if (kist_state_save(r->dirfd, &r->st, err) < 0)

@@ -81,16 +81,6 @@ static char *abs_path(const char *path, const char *what, kist_error_t *err)
   return p;
 }
 
-static unsigned state_flags(const oci_config *cfg)
-{
-  unsigned f = 0;
-  if (cfg->hooks && cfg->hooks->poststart_len > 0)
-    f |= KIST_STATE_POSTSTART;
-  if (cfg->hooks && cfg->hooks->poststop_len > 0)
-    f |= KIST_STATE_POSTSTOP;
-  return f;
-}
-
 /* After asking the init to exec: EOF (execve closed the socket) is
  * success; an error message is the failure; a seccomp listener on the way
  * goes to linux.seccomp.listenerPath. cfg_for is called only then. */
@@ -361,25 +351,8 @@ static int clone_init(struct creation *c, int flags, int cgfd)
 
 static void fill_state(struct creation *c, enum kist_status status)
 {
-  struct kist_state *st = &c->st;
-  st->id = xstrdup(c->id);
-  st->bundle = xstrdup(c->bundle);
-  st->rootfs = xstrdup(c->rootfs);
-  st->created = rfc3339_now();
-  st->pid = c->pid;
-  st->owner = geteuid();
-  st->status = status;
-  st->flags = state_flags(c->cfg);
-  const oci_map_string_string *a = c->cfg->annotations;
-  if (a && a->len > 0) {
-    st->ann_keys = xcalloc(a->len + 1, sizeof(char *));
-    st->ann_values = xcalloc(a->len + 1, sizeof(char *));
-    for (size_t i = 0; i < a->len; i++) {
-      st->ann_keys[i] = xstrdup(a->keys[i]);
-      st->ann_values[i] = xstrdup(a->values[i]);
-    }
-    st->ann_len = a->len;
-  }
+  kist_state_fill(&c->st, c->id, c->bundle, c->rootfs, c->cfg, status);
+  c->st.pid = c->pid;
 }
 
 static int run_create_hooks(struct creation *c, kist_error_t *err)

@@ -150,7 +150,7 @@ static int find_option(const char *name)
   return -1;
 }
 
-static bool is_bind(const oci_mount *m)
+bool kist_mount_is_bind(const oci_mount *m)
 {
   if (m->type && strcmp(m->type, "bind") == 0)
     return true;
@@ -248,7 +248,7 @@ int kist_mounts_validate(const oci_config *cfg, kist_error_t *err)
       return kist_fail(err, 0, "mounts[%zu].destination: missing", i);
     if (d[0] != '/')
       return kist_fail(err, 0, "mounts[%zu].destination: '%s' is not an absolute path", i, d);
-    bool bind = is_bind(m);
+    bool bind = kist_mount_is_bind(m);
     if (!bind && (m->type == NULL || m->type[0] == '\0'))
       return kist_fail(err, 0, "mounts[%zu].type: missing for %s", i, d);
     if (bind && (m->source == NULL || m->source[0] == '\0'))

@@ -52,4 +52,7 @@ int kist_rootfs_finish(const oci_config *cfg, kist_error_t *err);
 /* Without a new mount namespace: only chroot into the rootfs. */
 int kist_rootfs_chroot(const char *rootfs, kist_error_t *err);
 
+/* A bind mount: type "bind", or a "bind"/"rbind" option (any type). */
+bool kist_mount_is_bind(const oci_mount *m);
+
 #endif

@@ -464,3 +464,29 @@ void kist_state_clear(struct kist_state *st)
   free(st->ann_values);
   memset(st, 0, sizeof *st);
 }
+
+void kist_state_fill(struct kist_state *st, const char *id, const char *bundle, const char *rootfs,
+                     const oci_config *cfg, enum kist_status status)
+{
+  st->id = xstrdup(id);
+  st->bundle = xstrdup(bundle);
+  st->rootfs = xstrdup(rootfs);
+  st->created = rfc3339_now();
+  st->owner = geteuid();
+  st->status = status;
+  st->flags = 0;
+  if (cfg->hooks && cfg->hooks->poststart_len > 0)
+    st->flags |= KIST_STATE_POSTSTART;
+  if (cfg->hooks && cfg->hooks->poststop_len > 0)
+    st->flags |= KIST_STATE_POSTSTOP;
+  const oci_map_string_string *a = cfg->annotations;
+  if (a && a->len > 0) {
+    st->ann_keys = xcalloc(a->len + 1, sizeof(char *));
+    st->ann_values = xcalloc(a->len + 1, sizeof(char *));
+    for (size_t i = 0; i < a->len; i++) {
+      st->ann_keys[i] = xstrdup(a->keys[i]);
+      st->ann_values[i] = xstrdup(a->values[i]);
+    }
+    st->ann_len = a->len;
+  }
+}

@@ -15,6 +15,7 @@
 
 #include "context.h"
 #include "error.h"
+#include "ocispec.h"
 
 enum kist_status {
   KIST_STATUS_CREATING,
@@ -43,6 +44,11 @@ struct kist_state {
 /* What later commands need to know without parsing the saved config. */
 #define KIST_STATE_POSTSTART 1u /* config has poststart hooks */
 #define KIST_STATE_POSTSTOP  2u /* config has poststop hooks */
+
+/* A new container's state: id, bundle, rootfs, created (now), owner
+ * (euid), status, flags and annotations from cfg; pid is left to the caller. */
+void kist_state_fill(struct kist_state *st, const char *id, const char *bundle, const char *rootfs,
+                     const oci_config *cfg, enum kist_status status);
 
 /* Names in the spec's spelling: "created", "running", ... */
 const char *kist_status_name(enum kist_status s);
