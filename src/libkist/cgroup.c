@@ -41,6 +41,7 @@
 #include "cgroup-internal.h"
 #include "log.h"
 #include "resources.h"
+#include "testhook.h"
 #include "util.h"
 
 /* ---- controller names ---- */
@@ -756,8 +757,35 @@ static int systemd_prepare(const char *id, const oci_config *cfg, struct kist_cg
   return 0;
 }
 
+/* The default "kist" parent is ours even when another container made it:
+ * removed with the container when empty. */
+static void claim_parents(struct kist_cg_dir *d, int keep)
+{
+  if (d->created > 0 && d->created < 1 + keep) {
+    int comps = 0;
+    for (const char *s = d->rel; *s; s++)
+      comps += *s == '/';
+    d->created = 1 + keep < comps ? 1 + keep : comps;
+  }
+}
+
+/* How many trailing components of d->rel do not exist yet: what make_dir is
+ * about to create, recorded before it runs. */
+static int missing_components(const struct kist_cg_dir *d)
+{
+  cleanup_free char *p = kist_cg_dir_path(d);
+  size_t top = strlen(p) - strlen(d->rel);
+  int missing = 0;
+  struct stat sb;
+  while (strlen(p) > top && stat(p, &sb) < 0 && errno == ENOENT) {
+    missing++;
+    *strrchr(p, '/') = '\0';
+  }
+  return missing;
+}
+
 int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci_config *cfg,
-                       struct kist_cgroup **out, kist_error_t *err)
+                       int state_dirfd, struct kist_cgroup **out, kist_error_t *err)
 {
   cleanup_free char *path = NULL;
   int keep;
@@ -778,6 +806,7 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
 
   struct kist_cgroup *cg = xzalloc(sizeof *cg);
   cg->mode = lay->mode;
+  cg->path = xstrdup(path); /* for the records saved on the way */
   int dir_of[KIST_CG_MAX_HIER];
   int ret = 0;
   for (size_t i = 0; i < lay->n && ret == 0; i++) {
@@ -797,7 +826,18 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
       d->rel = xasprintf("%s/%s", strcmp(own, "/") == 0 ? "" : own, path);
     }
     cg->n++;
+    if (state_dirfd >= 0) {
+      /* Recorded first, so a kist killed during make_dir leaves delete what
+       * to remove (make_dir's own count replaces the guess). */
+      d->created = missing_components(d);
+      claim_parents(d, keep);
+      if (d->created > 0 && kist_cgroup_save(cg, state_dirfd, err) < 0) {
+        ret = -1;
+        break;
+      }
+    }
     if (make_dir(d, &plan, err) < 0) {
+      d->created = 0; /* make_dir removed what it made */
       int e = kist_error_errno(*err);
       bool hier_used = false;
       for (size_t k = 0; k < plan.n; k++)
@@ -813,14 +853,9 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
       ret = -1;
       break;
     }
-    if (d->created > 0 && d->created < 1 + keep) {
-      /* The default "kist" parent is ours even when another container made it. */
-      int comps = 0;
-      for (const char *s = d->rel; *s; s++)
-        comps += *s == '/';
-      d->created = 1 + keep < comps ? 1 + keep : comps;
-    }
+    claim_parents(d, keep);
     dir_of[i] = (int)(cg->n - 1);
+    kist_test_point("cgroup:mkdir");
   }
 
   if (ret == 0) {
@@ -855,6 +890,7 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
     if (cg->d[i].created == 0)
       cg->owned = false;
   const struct kist_cg_dir *m = main_dir(cg);
+  free(cg->path);
   cg->path = xstrdup(m ? m->rel : path);
   if (!cg->owned)
     kist_debug("cgroup: %s existed: joined (never signalled or removed by kist)", cg->path);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testhook.h"
 #include "util.h"
 
 static void oom(void)
@@ -208,6 +209,11 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t l
     int e = errno;
     unlinkat(dirfd, tmp, 0);
     return kist_fail(err, e, "write %s", tmp);
+  }
+  if (kist_test_hook_active()) {
+    /* Written, not yet renamed: a crash here leaves only the temp file. */
+    cleanup_free char *point = xasprintf("write:%s", path);
+    kist_test_point(point);
   }
   if (renameat(dirfd, tmp, dirfd, path) < 0) {
     int e = errno;
