@@ -42,7 +42,7 @@ marked_pids() {
     pid=${e#/proc/}
     pid=${pid%/environ}
     [ "$pid" = "$$" ] && continue
-    if tr '\0' '\n' <"$e" 2>/dev/null | grep -qxF "SECREL_MARK=$MARK"; then
+    if tr '\0' '\n' 2>/dev/null <"$e" | grep -qxF "SECREL_MARK=$MARK"; then
       echo "$pid $(cat "/proc/$pid/comm" 2>/dev/null)"
     fi
   done
