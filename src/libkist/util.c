@@ -293,6 +293,11 @@ bool str_has_prefix(const char *s, const char *prefix)
 int parse_int64(const char *s, int64_t *out)
 {
   char *end;
+  /* strtoll skips leading white space: the text must be the number. */
+  if (!(*s == '-' || *s == '+' || (*s >= '0' && *s <= '9'))) {
+    errno = EINVAL;
+    return -1;
+  }
   errno = 0;
   long long v = strtoll(s, &end, 10);
   if (errno != 0 || end == s || *end != '\0') {
@@ -307,7 +312,8 @@ int parse_uint64(const char *s, uint64_t *out)
 {
   char *end;
   errno = 0;
-  if (*s == '-') {
+  /* strtoull skips white space and takes "-1": the text must be the number. */
+  if (!(*s == '+' || (*s >= '0' && *s <= '9'))) {
     errno = EINVAL;
     return -1;
   }
