@@ -398,6 +398,17 @@ static int expand_slice(const char *slice, char **out, kist_error_t *err)
   return 0;
 }
 
+/* systemd's unit name characters, without "..": anything else would be
+ * refused by systemd later, or read as a path. */
+static bool unit_name_ok(const char *s)
+{
+  for (const char *p = s; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          strchr("_.-@\\", *p)))
+      return false;
+  return strstr(s, "..") == NULL;
+}
+
 static int systemd_path(const char *spec, char **out, kist_error_t *err)
 {
   const char *c1 = strchr(spec, ':');
@@ -410,6 +421,11 @@ static int systemd_path(const char *spec, char **out, kist_error_t *err)
   cleanup_free char *slice = xstrndup(spec, (size_t)(c1 - spec));
   cleanup_free char *prefix = xstrndup(c1 + 1, (size_t)(c2 - c1 - 1));
   const char *name = c2 + 1;
+  if (!unit_name_ok(slice) || !unit_name_ok(prefix) || !unit_name_ok(name))
+    return kist_fail(err, 0,
+                     "linux.cgroupsPath: \"%s\": slice, prefix and name may hold only letters, "
+                     "digits and _.-@\\ (and no \"..\")",
+                     spec);
   cleanup_free char *sp = NULL;
   if (expand_slice(slice[0] ? slice : "system.slice", &sp, err) < 0)
     return -1;
