@@ -792,6 +792,8 @@ int kist_container_kill(const struct kist_context *ctx, const char *id, int sig,
   if (kist_container_open(ctx, id, 0, &c, err) < 0)
     return -1;
   int ret = -1;
+  /* Before the first goto: its cleanup runs at every return. */
+  cleanup_close int pidfd = -1;
   enum kist_status s = c->st.status;
   if (s == KIST_STATUS_STOPPED || s == KIST_STATUS_CREATING) {
     kist_fail(err, 0, "cannot kill container %s: it is %s", id, status_for_error(s));
@@ -809,7 +811,7 @@ int kist_container_kill(const struct kist_context *ctx, const char *id, int sig,
     goto out;
   }
   kist_error_t e2 = NULL;
-  cleanup_close int pidfd = kist_state_pidfd(&c->st, &e2);
+  pidfd = kist_state_pidfd(&c->st, &e2);
   if (pidfd < 0 && kist_error_errno(e2) != ENOSYS) {
     if (err && *err == NULL)
       *err = e2;
