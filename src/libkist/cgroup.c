@@ -1171,8 +1171,8 @@ static const char *mode_name(enum kist_cgroup_mode m)
 
 int kist_cgroup_save(const struct kist_cgroup *cg, int state_dirfd, kist_error_t *err)
 {
-  size_t cap = 256, len = 0;
-  char *buf = xmalloc(cap);
+  size_t len = 0;
+  char *buf = NULL; /* open_memstream allocates it */
   FILE *f = open_memstream(&buf, &len);
   if (f == NULL) {
     free(buf);
