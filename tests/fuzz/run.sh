@@ -162,7 +162,7 @@ for t in $targets; do
         echo "(no report: a timeout or an out-of-memory?)"
     done | sort | uniq -c | sort -rn | sed 's/^/  /' >&2
   else
-    echo "ok - fuzz: $t: no crash in ${seconds}s ($(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$work/$t.log" | tail -n 1 | grep -o '[0-9]*$' || echo '?') runs)"
+    echo "ok - fuzz: $t: no crash in ${seconds}s ($(grep -ao '^#[0-9]*' "$work/$t.log" | tail -n 1 | tr -d '#') runs)"
   fi
 done
 if [ "$status" -ne 0 ]; then
