@@ -59,21 +59,31 @@ incs="-include $work/gen/config.h -I$top/include -iquote $top/src/libkist -I$wor
 mkdir -p "$work/obj"
 srcs=$(sed -n '/^libkist_core_la_SOURCES/,/^$/p' "$top/Makefile.am" | grep -o 'src/libkist/[A-Za-z0-9_-]*\.c')
 echo "fuzz: building libkist with sanitizers" >&2
-for s in $srcs; do
-  o=$work/obj/$(basename "$s" .c).o
+compile() {
+  o=$work/obj/$(basename "$1" .c).o
   # shellcheck disable=SC2086
-  "$cc" $cflags $sanitize -fsanitize=fuzzer-no-link $incs -c "$top/$s" -o "$o" \
-    2>"$work/build-$(basename "$s" .c).log" && continue
+  "$cc" $cflags $sanitize -fsanitize=fuzzer-no-link $incs -c "$top/$1" -o "$o" \
+    2>"$work/build-$(basename "$1" .c).log" && return 0
   # clang refuses some things gcc lets through (a goto past a cleanup
   # variable's initialisation is one): say so, and build that file with gcc,
   # uninstrumented, so the targets still link.
-  echo "fuzz: warning: clang cannot compile $s (built with gcc, not instrumented):" >&2
-  grep -m 3 'error:' "$work/build-$(basename "$s" .c).log" | sed 's/^/  /' >&2
+  echo "fuzz: warning: clang cannot compile $1 (built with gcc, not instrumented):" >&2
+  grep -m 3 'error:' "$work/build-$(basename "$1" .c).log" | sed 's/^/  /' >&2
   # shellcheck disable=SC2086
-  ${GCC:-gcc} $cflags $incs -c "$top/$s" -o "$o"
-done
+  ${GCC:-gcc} $cflags $incs -c "$top/$1" -o "$o"
+}
+# libocispec's generated parser, the largest file, alongside the rest; then
+# as many compilers at a time as there are CPUs.
 # shellcheck disable=SC2086
-"$cc" $cflags $sanitize -fsanitize=fuzzer-no-link $incs -c "$work/gen/ocispec.c" -o "$work/obj/ocispec.o"
+"$cc" $cflags $sanitize -fsanitize=fuzzer-no-link $incs -c "$work/gen/ocispec.c" -o "$work/obj/ocispec.o" &
+ncpu=$(nproc 2>/dev/null || echo 1)
+n=0
+for s in $srcs; do
+  compile "$s" &
+  n=$((n + 1))
+  [ $((n % ncpu)) -ne 0 ] || wait
+done
+wait
 # shellcheck disable=SC2086
 "$cc" $cflags $sanitize -fsanitize=fuzzer-no-link $incs -c "$top/libocispec/json.c" -o "$work/obj/json.o"
 ar rcs "$work/libkist-fuzz.a" "$work"/obj/*.o
