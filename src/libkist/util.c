@@ -225,6 +225,8 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t l
 
 int mkdir_p_at(int dirfd, const char *path, mode_t mode, kist_error_t *err)
 {
+  if (path[0] == '\0')
+    return kist_fail(err, ENOENT, "mkdir: empty path");
   cleanup_free char *p = xstrdup(path);
   for (char *s = p + 1; *s; s++) {
     if (*s != '/')
