@@ -11,7 +11,8 @@
 #   tests/fuzz/run.sh                         # all targets, 60 s each (CI)
 #   KIST_FUZZ_SECONDS=3600 tests/fuzz/run.sh  # longer, on demand
 #   FUZZ_TARGETS="fuzz-state" tests/fuzz/run.sh
-#   FUZZ_JOBS=2                               # parallel fuzzing processes
+#   FUZZ_JOBS=2                               # fuzzing processes per target
+#   FUZZ_PARALLEL=1                           # targets at a time (default: CPUs)
 #
 # Seeds: the corpus kept in the repository (tests/fuzz/corpus/<target>/,
 # written by make-corpus.py) plus, for the JSON targets, every config
@@ -145,16 +146,22 @@ corpus_of() {
   esac
 }
 
-status=0
-failed=
-for t in $targets; do
+# One target per CPU at a time (FUZZ_PARALLEL): each still gets its full
+# time; results are printed in order once a batch is done.
+fuzz_one() {
+  t=$1
   mkdir -p "$work/$t.out" "$work/$t.corpus"
-  echo "fuzz: $t for ${seconds}s" >&2
   rc=0
+  # shellcheck disable=SC2046
   (cd "$work/$t.out" && "$work/$t" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 \
     -ignore_ooms=1 -max_total_time="$seconds" -max_len=16384 -timeout=20 -rss_limit_mb=2048 \
     -dict="$work/dict" -artifact_prefix="$work/$t.out/" -print_final_stats=1 \
     "$work/$t.corpus" $(corpus_of "$t")) >"$work/$t.log" 2>&1 || rc=$?
+  echo "$rc" >"$work/$t.rc"
+}
+report() {
+  t=$1
+  rc=$(cat "$work/$t.rc")
   found=$(ls "$work/$t.out" | grep -E '^(crash|leak|timeout|oom)-' || true)
   if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
     status=1
@@ -174,7 +181,24 @@ for t in $targets; do
   else
     echo "ok - fuzz: $t: no crash in ${seconds}s ($(grep -ao '^#[0-9]*' "$work/$t.log" | tail -n 1 | tr -d '#') runs)"
   fi
+}
+
+status=0
+failed=
+parallel=${FUZZ_PARALLEL:-$ncpu}
+batch=
+for t in $targets; do
+  echo "fuzz: $t for ${seconds}s" >&2
+  fuzz_one "$t" &
+  batch="$batch $t"
+  if [ "$(echo $batch | wc -w)" -ge "$parallel" ]; then
+    wait
+    for b in $batch; do report "$b"; done
+    batch=
+  fi
 done
+wait
+for b in $batch; do report "$b"; done
 if [ "$status" -ne 0 ]; then
   echo "fuzz: FAILED:$failed; inputs, logs and binaries kept in $work" >&2
   exit 1
