@@ -14,7 +14,7 @@ pkgs=(
   go-md2man
   # tests
   bats bats-assert bats-support jq python3 python3-jsonschema busybox-static
-  clang libclang-rt-14-dev iproute2 libcap2-bin util-linux procps coreutils
+  clang libclang-rt-14-dev valgrind iproute2 libcap2-bin util-linux procps coreutils
   # rootless: newuidmap/newgidmap (tests/rootless/run.sh, rootless.bats)
   uidmap
   # tests/integration: the engines that drive kist (script is in bsdutils;

@@ -195,6 +195,8 @@ static int run(struct kist_context *ctx, int argc, char **argv)
   const char *resources = NULL, *first_flag = NULL;
   struct sections s = {0};
   int c, idx, ret = KIST_EXIT_FAILURE;
+  /* Before the first goto: its cleanup runs at every return. */
+  cleanup_free char *json = NULL;
   while ((c = getopt_long(argc, argv, "+r:h", opts, &idx)) != -1) {
     if (c == O_RESOURCES) {
       resources = optarg;
@@ -224,7 +226,6 @@ static int run(struct kist_context *ctx, int argc, char **argv)
     goto out;
   }
   kist_error_t err = NULL;
-  cleanup_free char *json = NULL;
   size_t len = 0;
   const char *source = "flags";
   if (resources == NULL) {

@@ -13,6 +13,10 @@
 #   KIST_VM=0                                 leave out the VM lane (pure cgroup v2
 #                                             in qemu, tests/vm/check-vm.sh; not run
 #                                             with KIST_TESTS either)
+#   KIST_SKIP_ASAN=1, KIST_SKIP_FUZZ=1        skip the sanitizer / fuzzing lanes
+#                                             (also skipped when KIST_TESTS is set,
+#                                             unless KIST_ASAN=1 / KIST_FUZZ=1)
+#   KIST_FUZZ_SECONDS=N                       seconds per fuzz target (default 60)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 repo=$PWD
@@ -173,6 +177,65 @@ for f in "${files[@]}"; do
     failed=$((failed + 1))
   fi
 done
+
+# lane_wanted NAME: the KIST_SKIP_NAME / KIST_NAME switches (see the top).
+lane_wanted() {
+  local skip=KIST_SKIP_$1 want=KIST_$1
+  [ -z "${!skip:-}" ] || return 1
+  [ -z "${KIST_TESTS:-}" ] || [ "${!want:-0}" = 1 ]
+}
+lane_time() { # NAME START
+  echo "# $1 took $((SECONDS - $2))s"
+}
+
+# ---- sanitizers --------------------------------------------------------------
+# kist built with ASan+UBSan in build/build-asan (as `make check-asan` does)
+# and the lifecycle, exec and kill/delete files run against it (their tests
+# count again). `make check-asan` adds bad-input (5 more minutes); so does
+# KIST_ASAN_TESTS="...". A sanitizer report fails the test that triggered it
+# (kist aborts) and adds one failure.
+if lane_wanted ASAN; then
+  echo "== sanitizers (kist with ASan+UBSan, build/build-asan)"
+  t0=$SECONDS
+  asan_dir=$repo/build/build-asan
+  if ! bash tests/asan.sh build "$asan_dir"; then
+    echo "not ok - sanitizers: the ASan build failed"
+    failed=$((failed + 1))
+  else
+    for f in ${KIST_ASAN_TESTS:-tests/lifecycle.bats tests/exec.bats tests/kill-delete.bats}; do
+      out=build/bats/asan-$(basename "$f" .bats).tap
+      echo "-- $f (asan)"
+      timeout --kill-after=30 "$bats_timeout" bash tests/asan.sh run "$asan_dir" "$f" 2>&1 | tee "$out"
+      rc=${PIPESTATUS[0]}
+      tap_count "$out" "$(basename "$f" .bats)"
+      if grep -q '^asan.sh: sanitizer reports' "$out"; then
+        echo "not ok - $f (asan): sanitizer reports (above)"
+        failed=$((failed + 1))
+      elif [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
+        echo "not ok - $f (asan): exited with $rc"
+        failed=$((failed + 1))
+      fi
+    done
+  fi
+  lane_time sanitizers "$t0"
+fi
+
+# ---- fuzzing -----------------------------------------------------------------
+# Every libFuzzer target for KIST_FUZZ_SECONDS (60) with ASan+UBSan; each
+# target counts as one test.
+if lane_wanted FUZZ; then
+  echo "== fuzzing (tests/fuzz/run.sh, ${KIST_FUZZ_SECONDS:-60}s per target)"
+  t0=$SECONDS
+  out=build/bats/fuzz.tap
+  sh tests/fuzz/run.sh 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  tap_count "$out"
+  if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
+    echo "not ok - fuzzing: tests/fuzz/run.sh exited with $rc (build failure?)"
+    failed=$((failed + 1))
+  fi
+  lane_time fuzzing "$t0"
+fi
 
 # ---- rootless lane ---------------------------------------------------------
 # A subset of the files again, run by an unprivileged user that

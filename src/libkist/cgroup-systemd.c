@@ -555,6 +555,8 @@ int kist_cg_systemd_start(const struct kist_sd_unit *u, pid_t pid, kist_error_t 
   struct job_wait w = {0};
   sd_bus_slot *slot = NULL;
   cleanup_free char *job = NULL;
+  /* Before the first goto: its cleanup runs at every return. */
+  cleanup_free char *state = NULL;
   int ret = -1;
   if (watch_jobs(bus, &w, &slot, err) < 0)
     goto out;
@@ -584,7 +586,6 @@ int kist_cg_systemd_start(const struct kist_sd_unit *u, pid_t pid, kist_error_t 
     kist_fail(err, 0, "systemd: start unit %s: the job ended \"%s\"", u->unit, result);
     goto out;
   }
-  cleanup_free char *state = NULL;
   if ((r = unit_state(bus, u->unit, &state)) < 0) {
     bus_fail(err, r, NULL, "unit %s: read ActiveState", u->unit);
     goto out;

@@ -42,6 +42,7 @@
 #include "log.h"
 #include "resources.h"
 #include "rootless.h"
+#include "testhook.h"
 #include "util.h"
 
 /* ---- controller names ---- */
@@ -398,6 +399,17 @@ static int expand_slice(const char *slice, char **out, kist_error_t *err)
   return 0;
 }
 
+/* systemd's unit name characters, without "..": anything else would be
+ * refused by systemd later, or read as a path. */
+static bool unit_name_ok(const char *s)
+{
+  for (const char *p = s; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          strchr("_.-@\\", *p)))
+      return false;
+  return strstr(s, "..") == NULL;
+}
+
 static int systemd_path(const char *spec, char **out, kist_error_t *err)
 {
   const char *c1 = strchr(spec, ':');
@@ -410,6 +422,11 @@ static int systemd_path(const char *spec, char **out, kist_error_t *err)
   cleanup_free char *slice = xstrndup(spec, (size_t)(c1 - spec));
   cleanup_free char *prefix = xstrndup(c1 + 1, (size_t)(c2 - c1 - 1));
   const char *name = c2 + 1;
+  if (!unit_name_ok(slice) || !unit_name_ok(prefix) || !unit_name_ok(name))
+    return kist_fail(err, 0,
+                     "linux.cgroupsPath: \"%s\": slice, prefix and name may hold only letters, "
+                     "digits and _.-@\\ (and no \"..\")",
+                     spec);
   cleanup_free char *sp = NULL;
   if (expand_slice(slice[0] ? slice : "system.slice", &sp, err) < 0)
     return -1;
@@ -784,8 +801,35 @@ static bool default_cgroup_busy(const struct kist_cg_dir *d, kist_error_t *err)
   return true;
 }
 
+/* The default "kist" parent is ours even when another container made it:
+ * removed with the container when empty. */
+static void claim_parents(struct kist_cg_dir *d, int keep)
+{
+  if (d->created > 0 && d->created < 1 + keep) {
+    int comps = 0;
+    for (const char *s = d->rel; *s; s++)
+      comps += *s == '/';
+    d->created = 1 + keep < comps ? 1 + keep : comps;
+  }
+}
+
+/* How many trailing components of d->rel do not exist yet: what make_dir is
+ * about to create, recorded before it runs. */
+static int missing_components(const struct kist_cg_dir *d)
+{
+  cleanup_free char *p = kist_cg_dir_path(d);
+  size_t top = strlen(p) - strlen(d->rel);
+  int missing = 0;
+  struct stat sb;
+  while (strlen(p) > top && stat(p, &sb) < 0 && errno == ENOENT) {
+    missing++;
+    *strrchr(p, '/') = '\0';
+  }
+  return missing;
+}
+
 int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci_config *cfg,
-                       struct kist_cgroup **out, kist_error_t *err)
+                       int state_dirfd, struct kist_cgroup **out, kist_error_t *err)
 {
   cleanup_free char *path = NULL;
   int keep;
@@ -807,6 +851,7 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
   struct kist_cgroup *cg = xzalloc(sizeof *cg);
   cg->mode = lay->mode;
   cleanup_free char *skipped = NULL; /* rootless: why a hierarchy was left out */
+  cg->path = xstrdup(path); /* for the records saved on the way */
   int dir_of[KIST_CG_MAX_HIER];
   int ret = 0;
   for (size_t i = 0; i < lay->n && ret == 0; i++) {
@@ -826,7 +871,18 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
       d->rel = xasprintf("%s/%s", strcmp(own, "/") == 0 ? "" : own, path);
     }
     cg->n++;
+    if (state_dirfd >= 0) {
+      /* Recorded first, so a kist killed during make_dir leaves delete what
+       * to remove (make_dir's own count replaces the guess). */
+      d->created = missing_components(d);
+      claim_parents(d, keep);
+      if (d->created > 0 && kist_cgroup_save(cg, state_dirfd, err) < 0) {
+        ret = -1;
+        break;
+      }
+    }
     if (make_dir(d, &plan, err) < 0) {
+      d->created = 0; /* make_dir removed what it made */
       int e = kist_error_errno(*err);
       bool hier_used = false;
       for (size_t k = 0; k < plan.n; k++)
@@ -853,14 +909,9 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
       ret = -1;
       break;
     }
-    if (d->created > 0 && d->created < 1 + keep) {
-      /* The default "kist" parent is ours even when another container made it. */
-      int comps = 0;
-      for (const char *s = d->rel; *s; s++)
-        comps += *s == '/';
-      d->created = 1 + keep < comps ? 1 + keep : comps;
-    }
+    claim_parents(d, keep);
     dir_of[i] = (int)(cg->n - 1);
+    kist_test_point("cgroup:mkdir");
   }
 
   if (ret == 0) {
@@ -895,6 +946,7 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
     if (cg->d[i].created == 0)
       cg->owned = false;
   const struct kist_cg_dir *m = main_dir(cg);
+  free(cg->path);
   cg->path = xstrdup(m ? m->rel : path);
   if (cg->n == 0 && skipped)
     kist_rootless_warn_no_cgroup(ctx ? ctx->root : NULL, id, skipped);
@@ -1161,8 +1213,8 @@ static const char *mode_name(enum kist_cgroup_mode m)
 
 int kist_cgroup_save(const struct kist_cgroup *cg, int state_dirfd, kist_error_t *err)
 {
-  size_t cap = 256, len = 0;
-  char *buf = xmalloc(cap);
+  size_t len = 0;
+  char *buf = NULL; /* open_memstream allocates it */
   FILE *f = open_memstream(&buf, &len);
   if (f == NULL) {
     free(buf);

@@ -26,9 +26,11 @@ int kist_cgroup_validate(const struct kist_context *ctx, const char *id, const o
 
 /* Creates (or joins, when it exists and kist did not create it) the container's
  * cgroup in every hierarchy and applies linux.resources. No process is put in
- * it yet. On failure nothing created is left behind. */
+ * it yet. On failure nothing created is left behind. With state_dirfd >= 0
+ * every directory made is recorded there (kist_cgroup_save) as soon as it
+ * exists, so that a kist killed halfway leaves delete something to remove. */
 int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci_config *cfg,
-                       struct kist_cgroup **out, kist_error_t *err);
+                       int state_dirfd, struct kist_cgroup **out, kist_error_t *err);
 
 /* A dirfd of the v2 cgroup for clone3 CLONE_INTO_CGROUP, or -1 when the
  * container does not live (only) in a v2 tree. Owned by cg. */

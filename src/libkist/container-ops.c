@@ -956,6 +956,8 @@ int kist_container_events(const struct kist_context *ctx, const char *id, int in
   struct kist_cgroup *cg = NULL;
   int ret = -1, pidfd = -1;
   struct oom_watch w = {.fd = -1, .dir = {.fd = -1}};
+  /* Before the first goto: its cleanup runs at every return. */
+  cleanup_free char *oom_line = NULL;
   if (c->st.status == KIST_STATUS_STOPPED || c->st.status == KIST_STATUS_CREATING) {
     kist_fail(err, 0, "container %s is not running (it is %s)", id, status_word(c->st.status));
     goto out;
@@ -963,7 +965,7 @@ int kist_container_events(const struct kist_context *ctx, const char *id, int in
   if (need_cgroup(c, &cg, err) < 0 || (pidfd = kist_container_pidfd(c, err)) < 0)
     goto out;
   oom_watch_open(&w, cg);
-  cleanup_free char *oom_line = xasprintf("{\"type\":\"oom\",\"id\":\"%s\"}", id);
+  oom_line = xasprintf("{\"type\":\"oom\",\"id\":\"%s\"}", id);
   for (;;) {
     cleanup_free char *json = NULL;
     kist_error_t e = NULL;

@@ -43,6 +43,7 @@
 #include "signals.h"
 #include "sync.h"
 #include "terminal.h"
+#include "testhook.h"
 #include "util.h"
 
 #define START_SOCKET "start.sock"
@@ -476,6 +477,7 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
   if (c->dirfd < 0)
     return -1;
   c->dir = xasprintf("%s/%s", c->ctx->root, c->id);
+  kist_test_point("create:statedir");
   cleanup_close int lfd = -1;
   cleanup_close int child_end = -1;
   int sp[2];
@@ -489,10 +491,11 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
       goto fail;
     }
   }
-  if (kist_cgroup_create(c->ctx, c->id, cfg, &c->cg, err) < 0)
+  if (kist_cgroup_create(c->ctx, c->id, cfg, c->dirfd, &c->cg, err) < 0)
     goto fail;
   if (kist_cgroup_save(c->cg, c->dirfd, err) < 0)
     goto fail;
+  kist_test_point("create:cgroup");
   if (!start_now) {
     struct sockaddr_un sa;
     socklen_t len = socket_addr(c->dir, c->dirfd, START_SOCKET, &sa);
@@ -564,6 +567,7 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
   c->pid = pid;
   kist_idmap_close(c->idmap_fds, cfg->mounts_len); /* the init has its copies */
   c->idmap_fds = NULL;
+  kist_test_point("create:clone");
   close(steal_fd(&child_end));
   if (lfd >= 0)
     close(steal_fd(&lfd));
@@ -581,6 +585,7 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
     goto fail;
   if (creation_talk(c, exit_code, err) < 0)
     goto fail;
+  kist_test_point("create:ready");
 
   c->st.pid = c->pid;
   if (kist_proc_stat(c->pid, NULL, &c->st.starttime) < 0) {
@@ -590,10 +595,12 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
   if (kist_state_save(c->dirfd, &c->st, err) < 0 ||
       kist_pid_file_write(&c->pidfile, c->pid, err) < 0)
     goto fail;
+  kist_test_point("create:saved");
   if (kist_sync_send(c->sync_fd, KIST_SYNC_DONE, start_now, NULL, -1, err) < 0)
     goto fail;
   /* Created: from now on kill, delete -f, state must not wait for us (run
    * keeps going for the life of the process). */
+  kist_test_point("create:done");
   flock(c->dirfd, LOCK_UN);
   return 0;
 
@@ -782,6 +789,7 @@ int kist_container_start(const struct kist_context *ctx, const char *id, kist_er
     goto out;
   }
   bool hook_failed = false;
+  kist_test_point("start:locked");
   if (request_start(c, NULL, &hook_failed, err) < 0) {
     /* startContainer failed: the spec continues at destroy + poststop. */
     if (hook_failed) {
@@ -792,10 +800,12 @@ int kist_container_start(const struct kist_context *ctx, const char *id, kist_er
     }
     goto out;
   }
+  kist_test_point("start:exec");
   (void)unlinkat(c->dirfd, START_SOCKET, 0);
   c->st.status = KIST_STATUS_RUNNING;
   if (kist_state_save(c->dirfd, &c->st, err) < 0)
     goto out;
+  kist_test_point("start:saved");
   if (c->st.flags & KIST_STATE_POSTSTART) {
     if (run_hooks_from_config(c, "poststart", err) < 0) {
       /* runtime.md step 9: error, stop the container, then destroy it and
@@ -822,6 +832,8 @@ int kist_container_kill(const struct kist_context *ctx, const char *id, int sig,
   if (kist_container_open(ctx, id, 0, &c, err) < 0)
     return -1;
   int ret = -1;
+  /* Before the first goto: its cleanup runs at every return. */
+  cleanup_close int pidfd = -1;
   enum kist_status s = c->st.status;
   /* A stopped container may still have processes in its cgroup (no pid
    * namespace of its own): --all reaches them, as runc's does, and finds
@@ -856,7 +868,7 @@ int kist_container_kill(const struct kist_context *ctx, const char *id, int sig,
     goto out;
   }
   kist_error_t e2 = NULL;
-  cleanup_close int pidfd = kist_state_pidfd(&c->st, &e2);
+  pidfd = kist_state_pidfd(&c->st, &e2);
   if (pidfd < 0 && kist_error_errno(e2) != ENOSYS) {
     if (err && *err == NULL)
       *err = e2;
@@ -910,10 +922,12 @@ static int destroy(struct kist_container *c, bool kill_first, kist_error_t *err)
   if (kill_first || (cg && kist_cgroup_owned(cg) && !kist_cgroup_is_empty(cg))) {
     if (kill_all(c, SIGKILL, err) < 0)
       return -1;
+    kist_test_point("delete:killed");
     wait_gone(c, 10000);
   }
   if (cg && kist_cgroup_destroy(cg, err) < 0)
     return -1;
+  kist_test_point("delete:cgroup");
   c->st.status = KIST_STATUS_STOPPED;
   if (c->st.flags & KIST_STATE_POSTSTOP) {
     /* Failures are warnings and the other hooks still run (runtime.md). */
@@ -929,6 +943,28 @@ static int destroy(struct kist_container *c, bool kill_first, kist_error_t *err)
   return kist_state_remove(c->rootfd, c->st.id, err);
 }
 
+/* delete --force of a container whose state.json cannot be read (a full
+ * disk, a hand edit): the processes and cgroups its cgroup record names are
+ * still killed and removed, then the state dir. Its pid and hooks are lost. */
+static int delete_corrupt(const struct kist_context *ctx, const char *id, kist_error_t *err)
+{
+  struct kist_container *c = xzalloc(sizeof *c);
+  c->ctx = ctx;
+  c->dirfd = -1;
+  c->rootfd = kist_state_root_open(ctx->root, false, err);
+  if (c->rootfd >= 0)
+    c->dirfd = kist_state_dir_open(c->rootfd, id, LOCK_EX, err);
+  int ret = -1;
+  if (c->dirfd >= 0) {
+    c->dir = xasprintf("%s/%s", ctx->root, id);
+    c->st.id = xstrdup(id);
+    c->st.status = KIST_STATUS_STOPPED;
+    ret = destroy(c, true, err);
+  }
+  kist_container_close(c);
+  return ret;
+}
+
 int kist_container_delete(const struct kist_context *ctx, const char *id, bool force,
                           kist_error_t *err)
 {
@@ -937,6 +973,11 @@ int kist_container_delete(const struct kist_context *ctx, const char *id, bool f
     if (force && kist_error_errno(*err) == ENOENT) {
       kist_error_release(err);
       return 0;
+    }
+    if (force && kist_error_errno(*err) == EBADMSG) {
+      kist_warn("%s: deleting it anyway", kist_error_message(*err));
+      kist_error_release(err);
+      return delete_corrupt(ctx, id, err);
     }
     return -1;
   }

@@ -9,11 +9,34 @@
 #include "error.h"
 #include "util.h"
 
+/* Every message is one line, whatever an id or a config value holds: a
+ * newline is kept as "\n" (API users and logs alike). Takes msg. */
+static char *one_line(char *msg)
+{
+  size_t extra = 0;
+  for (const char *p = msg; *p; p++)
+    extra += *p == '\n' || *p == '\r';
+  if (extra == 0)
+    return msg;
+  char *out = xmalloc(strlen(msg) + extra + 1), *o = out;
+  for (const char *p = msg; *p; p++) {
+    if (*p == '\n' || *p == '\r') {
+      *o++ = '\\';
+      *o++ = *p == '\n' ? 'n' : 'r';
+    } else {
+      *o++ = *p;
+    }
+  }
+  *o = '\0';
+  free(msg);
+  return out;
+}
+
 kist_error_t kist_error_new(int errnum, const char *msg)
 {
   struct kist_error *e = xmalloc(sizeof *e);
   e->errnum = errnum;
-  e->msg = xstrdup(msg);
+  e->msg = one_line(xstrdup(msg));
   return e;
 }
 
@@ -25,7 +48,7 @@ int kist_fail_take(kist_error_t *err, int errnum, char *msg)
   }
   struct kist_error *e = xmalloc(sizeof *e);
   e->errnum = errnum;
-  e->msg = msg;
+  e->msg = one_line(msg);
   *err = e;
   return -1;
 }

@@ -50,6 +50,7 @@
 #include "signals.h"
 #include "sync.h"
 #include "terminal.h"
+#include "testhook.h"
 #include "util.h"
 
 #ifndef CLONE_NEWTIME
@@ -1088,6 +1089,7 @@ static int exec_start(struct exec_run *r, int *exit_code, kist_error_t *err)
     return kist_fail(err, errno, "clone the exec helper");
   if (r->helper == 0)
     helper_main(&a);
+  kist_test_point("exec:clone");
   placed = placed && r->clone_cg_fd >= 0;
   closep(&r->sync[1]);
   closep(&r->console_fd);
@@ -1103,6 +1105,8 @@ static int exec_start(struct exec_run *r, int *exit_code, kist_error_t *err)
     ret = -1;
   if (ret == 0 && need_go && kist_sync_send(r->sync[0], KIST_SYNC_GO, 0, NULL, -1, err) < 0)
     ret = -1;
+  if (ret == 0)
+    kist_test_point("exec:go");
   /* Placed: a delete now kills the helper with the cgroup. Waiting below
    * may take as long as a paused container stays frozen: `resume` must
    * get its exclusive lock meanwhile. */
@@ -1157,6 +1161,7 @@ int kist_container_exec(const struct kist_context *ctx, const char *id,
       *exit_status = code;
     goto out;
   }
+  kist_test_point("exec:started");
   r.pidfd = (int)syscall(SYS_pidfd_open, r.pid, 0);
   if (r.pidfd < 0) {
     kist_fail(err, errno, "pidfd_open %d", (int)r.pid);

@@ -319,7 +319,8 @@ int kist_state_load(int dirfd, const char *id, struct kist_state *st, kist_error
   yajl_val root = yajl_tree_parse(data, ebuf, sizeof ebuf);
   if (root == NULL || !YAJL_IS_OBJECT(root)) {
     yajl_tree_free(root);
-    return kist_fail(err, 0, "state of container %s is corrupt", id);
+    /* errno kept (no strerror suffix) for delete --force */
+    return kist_fail_take(err, EBADMSG, xasprintf("state of container %s is corrupt", id));
   }
   const char *status = get_str(root, "status");
   st->status = KIST_STATUS_CREATING;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testhook.h"
 #include "util.h"
 
 static void oom(void)
@@ -281,6 +282,11 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t l
     unlinkat(dirfd, tmp, 0);
     return kist_fail(err, e, "write %s", tmp);
   }
+  if (kist_test_hook_active()) {
+    /* Written, not yet renamed: a crash here leaves only the temp file. */
+    cleanup_free char *point = xasprintf("write:%s", path);
+    kist_test_point(point);
+  }
   if (renameat(dirfd, tmp, dirfd, path) < 0) {
     int e = errno;
     unlinkat(dirfd, tmp, 0);
@@ -291,6 +297,8 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t l
 
 int mkdir_p_at(int dirfd, const char *path, mode_t mode, kist_error_t *err)
 {
+  if (path[0] == '\0')
+    return kist_fail(err, ENOENT, "mkdir: empty path");
   cleanup_free char *p = xstrdup(path);
   for (char *s = p + 1; *s; s++) {
     if (*s != '/')
@@ -359,6 +367,11 @@ bool str_has_prefix(const char *s, const char *prefix)
 int parse_int64(const char *s, int64_t *out)
 {
   char *end;
+  /* strtoll skips leading white space: the text must be the number. */
+  if (!(*s == '-' || *s == '+' || (*s >= '0' && *s <= '9'))) {
+    errno = EINVAL;
+    return -1;
+  }
   errno = 0;
   long long v = strtoll(s, &end, 10);
   if (errno != 0 || end == s || *end != '\0') {
@@ -373,7 +386,8 @@ int parse_uint64(const char *s, uint64_t *out)
 {
   char *end;
   errno = 0;
-  if (*s == '-') {
+  /* strtoull skips white space and takes "-1": the text must be the number. */
+  if (!(*s == '+' || (*s >= '0' && *s <= '9'))) {
     errno = EINVAL;
     return -1;
   }

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Fuzz kist's parsers with libFuzzer, every target for FUZZ_SECONDS (60) each:
+# Fuzz kist's parsers with libFuzzer, every target for KIST_FUZZ_SECONDS (60)
+# each:
 #
 #   fuzz-config    libocispec's config/state/features parser and generator
 #   fuzz-validate  every check `kist create` makes on a parsed config
@@ -7,9 +8,17 @@
 #   fuzz-parsers   ids, signals, cpu lists, sysctl keys, cgroupsPath, mount
 #                  destinations and options, capability names, integers
 #
-#   tests/fuzz/run.sh                         # all targets, 60 s each
-#   FUZZ_SECONDS=600 tests/fuzz/run.sh        # longer
+#   tests/fuzz/run.sh                         # all targets, 60 s each (CI)
+#   KIST_FUZZ_SECONDS=3600 tests/fuzz/run.sh  # longer, on demand
 #   FUZZ_TARGETS="fuzz-state" tests/fuzz/run.sh
+#   FUZZ_JOBS=2                               # fuzzing processes per target
+#   FUZZ_PARALLEL=1                           # targets at a time (default: CPUs)
+#
+# Seeds: the corpus kept in the repository (tests/fuzz/corpus/<target>/,
+# written by make-corpus.py) plus, for the JSON targets, every config
+# fixture. What libFuzzer finds goes to a scratch corpus, never the repo.
+# One line per target on stdout, "ok - fuzz: TARGET ..." or "not ok - ...",
+# for tests/run-all.sh to count.
 #
 # Generates ocispec.[ch] fresh from the schemas into a temporary directory,
 # builds libkist and every tests/fuzz/fuzz-*.c with clang
@@ -22,7 +31,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-seconds=${FUZZ_SECONDS:-60}
+seconds=${KIST_FUZZ_SECONDS:-${FUZZ_SECONDS:-60}}
 cc=${CLANG:-clang}
 jobs=${FUZZ_JOBS:-1}
 work=$(mktemp -d "${TMPDIR:-/tmp}/kist-fuzz.XXXXXX")
@@ -51,21 +60,31 @@ incs="-include $work/gen/config.h -I$top/include -iquote $top/src/libkist -I$wor
 mkdir -p "$work/obj"
 srcs=$(sed -n '/^libkist_core_la_SOURCES/,/^$/p' "$top/Makefile.am" | grep -o 'src/libkist/[A-Za-z0-9_-]*\.c')
 echo "fuzz: building libkist with sanitizers" >&2
-for s in $srcs; do
-  o=$work/obj/$(basename "$s" .c).o
+compile() {
+  o=$work/obj/$(basename "$1" .c).o
   # shellcheck disable=SC2086
-  "$cc" $cflags $sanitize -fsanitize=fuzzer-no-link $incs -c "$top/$s" -o "$o" \
-    2>"$work/build-$(basename "$s" .c).log" && continue
+  "$cc" $cflags $sanitize -fsanitize=fuzzer-no-link $incs -c "$top/$1" -o "$o" \
+    2>"$work/build-$(basename "$1" .c).log" && return 0
   # clang refuses some things gcc lets through (a goto past a cleanup
   # variable's initialisation is one): say so, and build that file with gcc,
   # uninstrumented, so the targets still link.
-  echo "fuzz: warning: clang cannot compile $s (built with gcc, not instrumented):" >&2
-  grep -m 3 'error:' "$work/build-$(basename "$s" .c).log" | sed 's/^/  /' >&2
+  echo "fuzz: warning: clang cannot compile $1 (built with gcc, not instrumented):" >&2
+  grep -m 3 'error:' "$work/build-$(basename "$1" .c).log" | sed 's/^/  /' >&2
   # shellcheck disable=SC2086
-  ${GCC:-gcc} $cflags $incs -c "$top/$s" -o "$o"
-done
+  ${GCC:-gcc} $cflags $incs -c "$top/$1" -o "$o"
+}
+# libocispec's generated parser, the largest file, alongside the rest; then
+# as many compilers at a time as there are CPUs.
 # shellcheck disable=SC2086
-"$cc" $cflags $sanitize -fsanitize=fuzzer-no-link $incs -c "$work/gen/ocispec.c" -o "$work/obj/ocispec.o"
+"$cc" $cflags $sanitize -fsanitize=fuzzer-no-link $incs -c "$work/gen/ocispec.c" -o "$work/obj/ocispec.o" &
+ncpu=$(nproc 2>/dev/null || echo 1)
+n=0
+for s in $srcs; do
+  compile "$s" &
+  n=$((n + 1))
+  [ $((n % ncpu)) -ne 0 ] || wait
+done
+wait
 # shellcheck disable=SC2086
 "$cc" $cflags $sanitize -fsanitize=fuzzer-no-link $incs -c "$top/libocispec/json.c" -o "$work/obj/json.o"
 ar rcs "$work/libkist-fuzz.a" "$work"/obj/*.o
@@ -84,39 +103,6 @@ for f in "$top"/tests/fixtures/config-good/*.json "$top"/libocispec/schema/test/
   "$top"/tests/fixtures/config-bad/*.json "$top"/tests/fixtures/*.json; do
   [ -f "$f" ] && cp "$f" "$work/seed-json/$(echo "$f" | sed "s|^$top/||; s|/|_|g")"
 done
-
-mkdir -p "$work/seed-state"
-printf '%s' '{"ociVersion":"1.3.0","id":"c1","status":"created","pid":4242,"starttime":123456,"bundle":"/b","rootfs":"/b/rootfs","created":"2026-01-01T00:00:00.000000000Z","owner":0,"flags":3,"annotations":{"a":"b","k\u00e9y":"v\n"}}' \
-  >"$work/seed-state/created"
-printf '%s' '{"status":"running","pid":-1,"starttime":18446744073709551615,"owner":4294967296}' \
-  >"$work/seed-state/extremes"
-printf '%s' '{"status":"stopped","annotations":{"x":1,"y":null,"z":["q"]}}' >"$work/seed-state/odd"
-
-# Parser seeds: a selector byte (see fuzz-parsers.c) and a string.
-mkdir -p "$work/seed-parsers"
-n=0
-seed() {
-  n=$((n + 1))
-  printf "$1" >"$work/seed-parsers/s$n"
-}
-seed '\000my-container_1.2'
-seed '\000../etc'
-seed '\001SIGTERM'
-seed '\001RTMIN+3'
-seed '\00115'
-seed '\0020-3,7, 9 - 11'
-seed '\003net.ipv4.ip_forward'
-seed '\003kernel.shmmax'
-seed '\004/kist/a/b'
-seed '\004a//b/../c'
-seed '\005system.slice:kist:abc'
-seed '\005a-b-c.slice:p:n'
-seed '\006/proc\037proc\037proc'
-seed '\006/proc/meminfo\037bind\037/var/lib/lxcfs/proc/meminfo\037rbind'
-seed '\006/mnt\037tmpfs\037tmpfs\037nosuid\037rro\037mode=755'
-seed '\007CAP_SYS_ADMIN'
-seed '\010-9223372036854775808'
-seed '\01018446744073709551615'
 
 # Dictionary: "key" tokens for every property name and enum value, and the
 # strings the validators look for.
@@ -154,27 +140,33 @@ PY
 # ---- run ----
 
 corpus_of() {
+  echo "$here/corpus/$1"
   case $1 in
-  fuzz-state) echo "$work/seed-state" ;;
-  fuzz-parsers) echo "$work/seed-parsers" ;;
-  *) echo "$work/seed-json" ;;
+  fuzz-config | fuzz-validate) echo "$work/seed-json" ;;
   esac
 }
 
-status=0
-failed=
-for t in $targets; do
+# One target per CPU at a time (FUZZ_PARALLEL): each still gets its full
+# time; results are printed in order once a batch is done.
+fuzz_one() {
+  t=$1
   mkdir -p "$work/$t.out" "$work/$t.corpus"
-  echo "fuzz: $t for ${seconds}s" >&2
   rc=0
+  # shellcheck disable=SC2046
   (cd "$work/$t.out" && "$work/$t" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 \
     -ignore_ooms=1 -max_total_time="$seconds" -max_len=16384 -timeout=20 -rss_limit_mb=2048 \
     -dict="$work/dict" -artifact_prefix="$work/$t.out/" -print_final_stats=1 \
-    "$work/$t.corpus" "$(corpus_of "$t")") >"$work/$t.log" 2>&1 || rc=$?
+    "$work/$t.corpus" $(corpus_of "$t")) >"$work/$t.log" 2>&1 || rc=$?
+  echo "$rc" >"$work/$t.rc"
+}
+report() {
+  t=$1
+  rc=$(cat "$work/$t.rc")
   found=$(ls "$work/$t.out" | grep -E '^(crash|leak|timeout|oom)-' || true)
   if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
     status=1
     failed="$failed $t"
+    echo "not ok - fuzz: $t (${seconds}s, status $rc)"
     echo "fuzz: $t FAILED (status $rc); findings:" >&2
     for f in $found; do
       echo "  $work/$t.out/$f" >&2
@@ -187,9 +179,26 @@ for t in $targets; do
         echo "(no report: a timeout or an out-of-memory?)"
     done | sort | uniq -c | sort -rn | sed 's/^/  /' >&2
   else
-    echo "fuzz: $t: no crash in ${seconds}s" >&2
+    echo "ok - fuzz: $t: no crash in ${seconds}s ($(grep -ao '^#[0-9]*' "$work/$t.log" | tail -n 1 | tr -d '#') runs)"
+  fi
+}
+
+status=0
+failed=
+parallel=${FUZZ_PARALLEL:-$ncpu}
+batch=
+for t in $targets; do
+  echo "fuzz: $t for ${seconds}s" >&2
+  fuzz_one "$t" &
+  batch="$batch $t"
+  if [ "$(echo $batch | wc -w)" -ge "$parallel" ]; then
+    wait
+    for b in $batch; do report "$b"; done
+    batch=
   fi
 done
+wait
+for b in $batch; do report "$b"; done
 if [ "$status" -ne 0 ]; then
   echo "fuzz: FAILED:$failed; inputs, logs and binaries kept in $work" >&2
   exit 1
