@@ -768,7 +768,7 @@ static int restore_spawn(struct restore *r, const struct kist_criu *lib, kist_er
     if (fd < 0 || write_all(fd, r->config_raw, r->config_len) < 0)
       return kist_fail(err, errno, "save the config of %s", r->id);
   }
-  if (kist_cgroup_create(r->ctx, r->id, r->cfg, &r->cg, err) < 0 ||
+  if (kist_cgroup_create(r->ctx, r->id, r->cfg, r->dirfd, &r->cg, err) < 0 ||
       kist_cgroup_save(r->cg, r->dirfd, err) < 0)
     return -1;
   if (criu_root_mount(r, err) < 0)
