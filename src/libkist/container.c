@@ -388,7 +388,14 @@ static int init_died(struct creation *c, kist_error_t *err)
 {
   int status = 0;
   pid_t r = 0;
-  for (int i = 0; i < 200 && c->pid > 0; i++) {
+  /* Dying, not dead yet: an OOM kill of a big init takes a while on a busy
+   * host. Up to 10 s, woken by the pidfd when there is one. */
+  if (c->pidfd >= 0) {
+    struct pollfd p = {c->pidfd, POLLIN, 0};
+    while (poll(&p, 1, 10000) < 0 && errno == EINTR)
+      ;
+  }
+  for (int i = 0; i < 1000 && c->pid > 0; i++) {
     r = waitpid(c->pid, &status, WNOHANG);
     if (r != 0 && !(r < 0 && errno == EINTR))
       break;
