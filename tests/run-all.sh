@@ -158,6 +158,12 @@ else
   done
 fi
 mkdir -p build/bats
+# The host's device nodes must come out of every file as they went in: a
+# test (or a kist bug) that chmods /dev/null breaks every other user of the
+# machine. A change is a failure of that file, and is put back.
+host_nodes=(/dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/ptmx)
+nodes_stat() { stat -c '%n %f %u %g %t:%T' "${host_nodes[@]}" 2>/dev/null; }
+nodes_before=$(nodes_stat)
 for f in "${files[@]}"; do
   out=build/bats/$(basename "$f" .bats).tap
   echo "-- $f"
@@ -175,6 +181,14 @@ for f in "${files[@]}"; do
     # bats failed without a failing test (a syntax error, setup_file...).
     echo "not ok - $f: bats exited with $rc"
     failed=$((failed + 1))
+  fi
+  if [ "$(nodes_stat)" != "$nodes_before" ]; then
+    echo "not ok - $f changed host device nodes:"
+    diff <(echo "$nodes_before") <(nodes_stat) | sed 's/^/#   /'
+    failed=$((failed + 1))
+    while read -r n mode uid gid _; do
+      chmod "$(printf '%o' $((0x$mode & 07777)))" "$n" && chown "$uid:$gid" "$n"
+    done <<<"$nodes_before"
   fi
 done
 
