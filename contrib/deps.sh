@@ -20,6 +20,8 @@ pkgs=(
   # tests/integration: the engines that drive kist (script is in bsdutils;
   # grpcio for the CRI client standing in for a kubelet)
   podman netavark containerd runc bsdutils python3-grpcio
+  # what apt would recommend with podman (rootless pause process, storage, network)
+  catatonit fuse-overlayfs slirp4netns
 )
 if [ -f tests/vm/deps.txt ]; then
   # One or more package names a line; '#' starts a comment.
