@@ -428,8 +428,19 @@ static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
   char buf[KIST_SYNC_BUFSIZE];
   for (;;) {
     struct kist_sync_msg m;
-    if (kist_sync_recv(c->sync_fd, &m, buf, sizeof buf, NULL, 1, err) < 0)
+    kist_error_t e = NULL;
+    if (kist_sync_recv(c->sync_fd, &m, buf, sizeof buf, NULL, 1, &e) < 0) {
+      /* A peer that dies with our message unread resets the connection. */
+      if (kist_error_errno(e) == ECONNRESET) {
+        kist_error_release(&e);
+        return init_died(c, err);
+      }
+      if (err && *err == NULL)
+        *err = e;
+      else
+        kist_error_release(&e);
       return -1;
+    }
     switch (m.type) {
     case 0: /* end of file */
       return init_died(c, err);
