@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "idmap.h"
+#include "mounts.h"
 #include "namespaces.h"
 #include "util.h"
 
@@ -35,16 +36,6 @@ bool kist_idmap_wanted(const oci_mount *m, bool *recursive)
       want = *recursive = true;
   }
   return want;
-}
-
-static bool is_bind(const oci_mount *m)
-{
-  if (m->type && strcmp(m->type, "bind") == 0)
-    return true;
-  for (size_t i = 0; i < m->options_len; i++)
-    if (strcmp(m->options[i], "bind") == 0 || strcmp(m->options[i], "rbind") == 0)
-      return true;
-  return false;
 }
 
 static bool is_rbind(const oci_mount *m)
@@ -99,7 +90,7 @@ int kist_idmap_validate(const oci_config *cfg, kist_error_t *err)
                        "mounts[%zu]: %s needs uidMappings and gidMappings (the mount's, or the "
                        "container's user namespace mappings)",
                        i, rec ? "ridmap" : "idmap");
-    if (!is_bind(m))
+    if (!kist_mount_is_bind(m))
       return kist_fail(err, 0, "mounts[%zu]: %s is supported on bind mounts only (type %s)", i,
                        rec ? "ridmap" : "idmap", m->type ? m->type : "");
   }

@@ -200,34 +200,6 @@ int kist_ns_join_all(const struct kist_ns_plan *plan, kist_error_t *err)
   return 0;
 }
 
-static char *format_map(oci_id_mapping **m, size_t n)
-{
-  size_t cap = n * 36 + 1, len = 0;
-  char *s = xmalloc(cap);
-  s[0] = '\0';
-  for (size_t i = 0; i < n; i++)
-    len += (size_t)snprintf(s + len, cap - len, "%u %u %u\n", (unsigned)m[i]->container_id,
-                            (unsigned)m[i]->host_id, (unsigned)m[i]->size);
-  return s;
-}
-
-static int write_proc(pid_t pid, const char *file, const char *data, const char *what,
-                      kist_error_t *err)
-{
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return kist_fail(err, errno, "%s: open %s", what, path);
-  size_t len = strlen(data);
-  ssize_t w = write(fd, data, len);
-  int e = errno;
-  close(fd);
-  if (w != (ssize_t)len)
-    return kist_fail(err, w < 0 ? e : EIO, "%s: write %s", what, path);
-  return 0;
-}
-
 /* Idmapped mounts (idmap.c): kist is root there, writes the maps itself. */
 int kist_ns_write_maps(pid_t pid, oci_id_mapping **uid, size_t nuid, oci_id_mapping **gid,
                        size_t ngid, const char *field, kist_error_t *err)
@@ -236,15 +208,15 @@ int kist_ns_write_maps(pid_t pid, oci_id_mapping **uid, size_t nuid, oci_id_mapp
   /* Without CAP_SETGID in the parent namespace the kernel only accepts a
    * gid_map once setgroups is denied (user_namespaces(7)). */
   snprintf(what, sizeof what, "%s.gidMappings", field);
-  if (geteuid() != 0 && write_proc(pid, "setgroups", "deny", what, err) < 0)
+  if (geteuid() != 0 && kist_userns_write_proc(pid, "setgroups", "deny", what, err) < 0)
     return -1;
   snprintf(what, sizeof what, "%s.uidMappings", field);
-  cleanup_free char *uids = format_map(uid, nuid);
-  if (write_proc(pid, "uid_map", uids, what, err) < 0)
+  cleanup_free char *uids = kist_userns_format_map(uid, nuid);
+  if (kist_userns_write_proc(pid, "uid_map", uids, what, err) < 0)
     return -1;
   snprintf(what, sizeof what, "%s.gidMappings", field);
-  cleanup_free char *gids = format_map(gid, ngid);
-  return write_proc(pid, "gid_map", gids, what, err);
+  cleanup_free char *gids = kist_userns_format_map(gid, ngid);
+  return kist_userns_write_proc(pid, "gid_map", gids, what, err);
 }
 
 int kist_ns_write_id_maps(pid_t pid, const oci_config *cfg, kist_error_t *err)

@@ -174,7 +174,7 @@ int kist_userns_check_maps(const oci_config *cfg, kist_error_t *err)
   return check_one(&GID_KIND, l->gid_mappings, l->gid_mappings_len, (unsigned)getegid(), err);
 }
 
-static char *format_map(oci_id_mapping **m, size_t n)
+char *kist_userns_format_map(oci_id_mapping **m, size_t n)
 {
   size_t cap = n * 36 + 1, len = 0;
   char *s = xmalloc(cap);
@@ -185,8 +185,8 @@ static char *format_map(oci_id_mapping **m, size_t n)
   return s;
 }
 
-static int write_proc(pid_t pid, const char *file, const char *data, const char *what,
-                      kist_error_t *err)
+int kist_userns_write_proc(pid_t pid, const char *file, const char *data, const char *what,
+                           kist_error_t *err)
 {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
@@ -264,7 +264,7 @@ static int run_helper(const struct map_kind *k, pid_t pid, oci_id_mapping **m, s
   }
   /* One line: the helper's first line, trailing newline gone. */
   out[strcspn(out, "\n")] = '\0';
-  args = format_map(m, n);
+  args = kist_userns_format_map(m, n);
   for (char *p = args; *p; p++)
     if (*p == '\n')
       *p = p[1] ? ',' : '\0';
@@ -290,8 +290,8 @@ int kist_userns_write_maps(pid_t pid, const oci_config *cfg, kist_error_t *err)
   bool gid_direct =
     priv || kist_userns_map_is_direct(l->gid_mappings, l->gid_mappings_len, (unsigned)getegid());
   if (uid_direct) {
-    cleanup_free char *uids = format_map(l->uid_mappings, l->uid_mappings_len);
-    if (write_proc(pid, "uid_map", uids, UID_KIND.field, err) < 0)
+    cleanup_free char *uids = kist_userns_format_map(l->uid_mappings, l->uid_mappings_len);
+    if (kist_userns_write_proc(pid, "uid_map", uids, UID_KIND.field, err) < 0)
       return -1;
   } else if (run_helper(&UID_KIND, pid, l->uid_mappings, l->uid_mappings_len, err) < 0) {
     return -1;
@@ -300,8 +300,8 @@ int kist_userns_write_maps(pid_t pid, const oci_config *cfg, kist_error_t *err)
     return run_helper(&GID_KIND, pid, l->gid_mappings, l->gid_mappings_len, err);
   /* Without CAP_SETGID over the parent namespace the kernel takes a
    * gid_map only once setgroups is denied; newgidmap decides that itself. */
-  if (!priv && write_proc(pid, "setgroups", "deny", GID_KIND.field, err) < 0)
+  if (!priv && kist_userns_write_proc(pid, "setgroups", "deny", GID_KIND.field, err) < 0)
     return -1;
-  cleanup_free char *gids = format_map(l->gid_mappings, l->gid_mappings_len);
-  return write_proc(pid, "gid_map", gids, GID_KIND.field, err);
+  cleanup_free char *gids = kist_userns_format_map(l->gid_mappings, l->gid_mappings_len);
+  return kist_userns_write_proc(pid, "gid_map", gids, GID_KIND.field, err);
 }

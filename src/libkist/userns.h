@@ -24,4 +24,11 @@ int kist_userns_write_maps(pid_t pid, const oci_config *cfg, kist_error_t *err);
 /* Which helper a map needs (exposed for tests and `kist features`). */
 bool kist_userns_map_is_direct(oci_id_mapping **m, size_t n, unsigned own_id);
 
+/* "containerID hostID size" lines for /proc/PID/{uid,gid}_map. */
+char *kist_userns_format_map(oci_id_mapping **m, size_t n);
+/* Writes data to /proc/PID/FILE in one write(2); what names the config
+ * field in errors (an EPERM without root says what would be allowed). */
+int kist_userns_write_proc(pid_t pid, const char *file, const char *data, const char *what,
+                           kist_error_t *err);
+
 #endif
