@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
@@ -293,11 +295,16 @@ static const char *get_str(yajl_val root, const char *key)
   return YAJL_GET_STRING(yajl_tree_get(root, path, yajl_t_string));
 }
 
-static long long get_int(yajl_val root, const char *key)
+/* A number member in [0, max]; anything else (missing, negative, too big
+ * for the field) reads as 0, so what is loaded is what a save writes back. */
+static long long get_int(yajl_val root, const char *key, long long max)
 {
   const char *path[] = {key, NULL};
   yajl_val v = yajl_tree_get(root, path, yajl_t_number);
-  return YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+  if (!YAJL_IS_INTEGER(v))
+    return 0;
+  long long n = YAJL_GET_INTEGER(v);
+  return n >= 0 && n <= max ? n : 0;
 }
 
 int kist_state_load(int dirfd, const char *id, struct kist_state *st, kist_error_t *err)
@@ -327,10 +334,10 @@ int kist_state_load(int dirfd, const char *id, struct kist_state *st, kist_error
   for (size_t i = 0; status && i < ARRAY_SIZE(status_names); i++)
     if (strcmp(status, status_names[i]) == 0)
       st->status = (enum kist_status)i;
-  st->pid = (pid_t)get_int(root, "pid");
-  st->starttime = (unsigned long long)get_int(root, "starttime");
-  st->owner = (uid_t)get_int(root, "owner");
-  st->flags = (unsigned)get_int(root, "flags");
+  st->pid = (pid_t)get_int(root, "pid", INT_MAX);
+  st->starttime = (unsigned long long)get_int(root, "starttime", LLONG_MAX);
+  st->owner = (uid_t)get_int(root, "owner", UINT32_MAX);
+  st->flags = (unsigned)get_int(root, "flags", UINT_MAX);
   st->bundle = xstrdup(get_str(root, "bundle"));
   st->rootfs = xstrdup(get_str(root, "rootfs"));
   st->created = xstrdup(get_str(root, "created"));
