@@ -29,7 +29,10 @@ const struct kist_command *cli_find_command(const char *name);
 
 /* getopt_long over argv with the command's options; "-h/--help" handled by
  * callers through CLI_HELP_OPTION. Resets getopt state first. */
-#define CLI_HELP_OPTION {"help", no_argument, NULL, 'h'}
+#define CLI_HELP_OPTION                                                                            \
+  {                                                                                                \
+    "help", no_argument, NULL, 'h'                                                                 \
+  }
 void cli_getopt_reset(void);
 
 /* Parses "true"/"false"/"1"/"0" as runc does for boolean flags given values. */

@@ -14,10 +14,10 @@
 #include "util.h"
 
 static const struct kist_command *const commands[] = {
-  &kist_cmd_create,   &kist_cmd_start,  &kist_cmd_run,    &kist_cmd_state,
-  &kist_cmd_kill,     &kist_cmd_delete, &kist_cmd_list,   &kist_cmd_spec,
-  &kist_cmd_features, &kist_cmd_check,  &kist_cmd_update, &kist_cmd_pause,
-  &kist_cmd_resume,   &kist_cmd_ps,     &kist_cmd_events, &kist_cmd_exec, &kist_cmd_checkpoint, &kist_cmd_restore,
+  &kist_cmd_create, &kist_cmd_start,      &kist_cmd_run,     &kist_cmd_state,    &kist_cmd_kill,
+  &kist_cmd_delete, &kist_cmd_list,       &kist_cmd_spec,    &kist_cmd_features, &kist_cmd_check,
+  &kist_cmd_update, &kist_cmd_pause,      &kist_cmd_resume,  &kist_cmd_ps,       &kist_cmd_events,
+  &kist_cmd_exec,   &kist_cmd_checkpoint, &kist_cmd_restore,
 };
 
 static const char global_usage[] =

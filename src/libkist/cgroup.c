@@ -851,7 +851,7 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
   struct kist_cgroup *cg = xzalloc(sizeof *cg);
   cg->mode = lay->mode;
   cleanup_free char *skipped = NULL; /* rootless: why a hierarchy was left out */
-  cg->path = xstrdup(path); /* for the records saved on the way */
+  cg->path = xstrdup(path);          /* for the records saved on the way */
   int dir_of[KIST_CG_MAX_HIER];
   int ret = 0;
   for (size_t i = 0; i < lay->n && ret == 0; i++) {
