@@ -30,8 +30,12 @@ teardown() {
   done
   [ -z "$SHMFILE" ] || rm -f "$SHMFILE"
   # cgroups this test made by hand, deepest first.
+  # A killed process leaves its cgroups only once reaped: retry for 2 s.
   for ((i = ${#PREMADE[@]} - 1; i >= 0; i--)); do
-    rmdir "${PREMADE[$i]}" 2>/dev/null || true
+    for _ in $(seq 20); do
+      rmdir "${PREMADE[$i]}" 2>/dev/null || [ ! -d "${PREMADE[$i]}" ] && break
+      sleep 0.1
+    done
   done
   # Nothing named after this test may be left in any hierarchy.
   local left
