@@ -156,27 +156,7 @@ int write_all(int fd, const void *buf, size_t len)
 
 int read_all_fd(int fd, const char *what, char **out, size_t *len, kist_error_t *err)
 {
-  size_t cap = 4096, n = 0;
-  char *buf = xmalloc(cap);
-  for (;;) {
-    if (cap - n < 2) {
-      cap *= 2;
-      buf = xrealloc(buf, cap);
-    }
-    ssize_t r = read_retry(fd, buf + n, cap - n - 1);
-    if (r < 0) {
-      free(buf);
-      return kist_fail(err, errno, "read %s", what);
-    }
-    if (r == 0)
-      break;
-    n += (size_t)r;
-  }
-  buf[n] = '\0';
-  *out = buf;
-  if (len)
-    *len = n;
-  return 0;
+  return read_input_fd(fd, what, 0, out, len, err);
 }
 
 int read_file_at(int dirfd, const char *path, char **out, size_t *len, kist_error_t *err)

@@ -55,7 +55,8 @@ size_t strv_len(char *const *v);
 /* Reads a whole file (relative to dirfd, or AT_FDCWD). *out is NUL-terminated. */
 int read_file_at(int dirfd, const char *path, char **out, size_t *len, kist_error_t *err);
 /* Reads until EOF from fd. */
-int read_all_fd(int fd, const char *what, char **out, size_t *len, kist_error_t *err);
+int read_all_fd(int fd, const char *what, char **out, size_t *len,
+                kist_error_t *err); /* = read_input_fd, no size hint */
 /* Input files named by the user (config.json, --process, --resources): kist
  * must never block on a fifo, read a device without end or run out of memory.
  * Opened O_NONBLOCK, must be a regular file of at most KIST_INPUT_MAX bytes;
