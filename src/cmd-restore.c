@@ -1,5 +1,7 @@
 /* kist restore [OPTIONS] ID
  * SPDX-License-Identifier: GPL-2.0-or-later */
+#include <string.h>
+
 #include "cli-criu.h"
 #include "commands.h"
 
@@ -25,9 +27,14 @@ static const char usage[] =
   "      --file-locks            restore file locks\n"
   "      --manage-cgroups-mode M soft (default), full, strict or ignore\n"
   "      --lazy-pages            fetch memory on demand (where CRIU can)\n"
+  "      --lsm-profile TYPE:NAME the LSM profile of the restored processes (e.g.\n"
+  "                              selinux:LABEL; default: the one they were dumped with)\n"
+  "      --lsm-mount-context CTX the SELinux context of the restored mounts\n"
+  "      --no-pivot              accepted as runc does: CRIU, not kist, sets up the\n"
+  "                              restored root (by pivot_root), whatever the flag\n"
   "  -h, --help                  show this help\n";
 
-enum { OPT_PID = CRIU_OPT_FIRST_OWN, OPT_CONSOLE };
+enum { OPT_PID = CRIU_OPT_FIRST_OWN, OPT_CONSOLE, OPT_LSM_PROFILE, OPT_LSM_MOUNT, OPT_NO_PIVOT };
 
 static int run(struct kist_context *ctx, int argc, char **argv)
 {
@@ -44,6 +51,9 @@ static int run(struct kist_context *ctx, int argc, char **argv)
     {"file-locks", no_argument, NULL, CRIU_OPT_LOCKS},
     {"manage-cgroups-mode", required_argument, NULL, CRIU_OPT_CGMODE},
     {"lazy-pages", no_argument, NULL, CRIU_OPT_LAZY},
+    {"lsm-profile", required_argument, NULL, OPT_LSM_PROFILE},
+    {"lsm-mount-context", required_argument, NULL, OPT_LSM_MOUNT},
+    {"no-pivot", no_argument, NULL, OPT_NO_PIVOT},
     CLI_HELP_OPTION,
     {NULL, 0, NULL, 0},
   };
@@ -64,6 +74,18 @@ static int run(struct kist_context *ctx, int argc, char **argv)
       break;
     case OPT_CONSOLE:
       o.console_socket = optarg;
+      break;
+    case OPT_LSM_PROFILE:
+      if (strchr(optarg, ':') == NULL)
+        return cli_usage_error("restore", "--lsm-profile: expected TYPE:NAME, got '%s'", optarg);
+      o.lsm_profile = optarg;
+      break;
+    case OPT_LSM_MOUNT:
+      o.lsm_mount_context = optarg;
+      break;
+    case OPT_NO_PIVOT:
+      /* conmon passes it when Podman's no_pivot_root is set; CRIU restores
+       * the mount namespace, root included, without kist's pivot code. */
       break;
     case 'h':
       cli_print_help(&kist_cmd_restore);

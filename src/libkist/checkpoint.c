@@ -35,6 +35,7 @@
 #include "criu.h"
 #include "log.h"
 #include "mounts.h"
+#include "paths.h"
 #include "state.h"
 #include "terminal.h"
 #include "util.h"
@@ -742,6 +743,20 @@ static int restore_opts(struct restore *r, const struct kist_criu *lib, criu_opt
     if (s && str_has_prefix(s, "pipe:") && lib->add_inherit_fd(co, i, s) < 0)
       return kist_fail(err, ENOMEM, "criu: inherit fd %d", i);
   }
+  /* Podman passes these when it restores into a pod with SELinux labels. */
+  if (r->o->lsm_profile) {
+    if (lib->set_lsm_profile == NULL)
+      return kist_fail(err, 0, "--lsm-profile: this libcriu lacks criu_local_set_lsm_profile");
+    if (lib->set_lsm_profile(co, r->o->lsm_profile) < 0)
+      return kist_fail(err, ENOMEM, "criu: lsm profile %s", r->o->lsm_profile);
+  }
+  if (r->o->lsm_mount_context) {
+    if (lib->set_lsm_mount_context == NULL)
+      return kist_fail(err, 0,
+                       "--lsm-mount-context: this libcriu lacks criu_local_set_lsm_mount_context");
+    if (lib->set_lsm_mount_context(co, r->o->lsm_mount_context) < 0)
+      return kist_fail(err, ENOMEM, "criu: lsm mount context %s", r->o->lsm_mount_context);
+  }
   if (r->console_fd >= 0)
     lib->set_orphan_pts_master(co, true);
   lib->set_notify_cb(co, notify_cb);
@@ -755,6 +770,55 @@ static int write_pid_file(const char *path, pid_t pid, kist_error_t *err)
   char buf[16];
   int n = snprintf(buf, sizeof buf, "%d", (int)pid);
   return write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644, err);
+}
+
+/* Is path strictly below dir? Both cleaned. */
+static bool path_below(const char *path, const char *dir)
+{
+  size_t n = strlen(dir);
+  if (strcmp(dir, "/") == 0)
+    return path[1] != '\0';
+  return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/* A checkpoint restored into a new container (Podman's restore --import)
+ * meets a rootfs made afresh, without the mountpoints `create` made in it
+ * (the file /run/.containerenv for a bind, say), and CRIU will not mount
+ * onto a missing path. Make them as create does: a file for a bind of a
+ * file, else a directory. Mountpoints below another mount of the config
+ * are not in the rootfs: CRIU restores a tmpfs's content, the kernel
+ * provides /proc's and /sys's, and a bind's live on in its source. */
+static int restore_mountpoints(const struct restore *r, kist_error_t *err)
+{
+  cleanup_close int rootfd = open(r->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return kist_fail(err, errno, "restore: open the rootfs %s", r->rootfs);
+  for (size_t i = 0; i < r->cfg->mounts_len; i++) {
+    const oci_mount *m = r->cfg->mounts[i];
+    cleanup_free char *dest = kist_path_clean(m->destination);
+    bool below = false;
+    for (size_t j = 0; j < r->cfg->mounts_len && !below; j++) {
+      cleanup_free char *d = kist_path_clean(r->cfg->mounts[j]->destination);
+      below = j != i && path_below(dest, d);
+    }
+    if (below || strcmp(dest, "/") == 0)
+      continue;
+    bool dir = true;
+    if (kist_mount_is_bind(m) && m->source) {
+      cleanup_free char *src =
+        m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", r->bundle, m->source);
+      struct stat st;
+      if (stat(src, &st) < 0)
+        return kist_fail(err, errno, "restore: mounts[%zu]: source %s", i, src);
+      dir = S_ISDIR(st.st_mode);
+    }
+    int fd = dir ? kist_mkdir_in_root(rootfd, dest, 0755, err)
+                 : kist_mkfile_in_root(rootfd, dest, 0644, err);
+    if (fd < 0)
+      return -1;
+    close(fd);
+  }
+  return 0;
 }
 
 static int restore_spawn(struct restore *r, const struct kist_criu *lib, kist_error_t *err)
@@ -771,7 +835,7 @@ static int restore_spawn(struct restore *r, const struct kist_criu *lib, kist_er
   if (kist_cgroup_create(r->ctx, r->id, r->cfg, r->dirfd, &r->cg, err) < 0 ||
       kist_cgroup_save(r->cg, r->dirfd, err) < 0)
     return -1;
-  if (criu_root_mount(r, err) < 0)
+  if (restore_mountpoints(r, err) < 0 || criu_root_mount(r, err) < 0)
     return -1;
   criu_opts *co = NULL;
   if (lib->init_opts(&co) < 0)

@@ -33,6 +33,8 @@ struct kist_restore_opts {
   const char *bundle; /* NULL: the current directory */
   const char *pid_file;
   const char *console_socket;
+  const char *lsm_profile;       /* --lsm-profile TYPE:NAME, for CRIU (else the dumped one) */
+  const char *lsm_mount_context; /* --lsm-mount-context, for CRIU's mounts */
   bool detach;
 };
 

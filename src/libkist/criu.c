@@ -56,6 +56,8 @@ static const struct {
   SYM(pre_dump, "criu_local_pre_dump", true),
   SYM(restore_child, "criu_local_restore_child", true),
   SYM(set_lazy_pages, "criu_local_set_lazy_pages", false),
+  SYM(set_lsm_profile, "criu_local_set_lsm_profile", false),
+  SYM(set_lsm_mount_context, "criu_local_set_lsm_mount_context", false),
 };
 
 int kist_criu_load(const struct kist_criu **out, kist_error_t *err)

@@ -58,6 +58,8 @@ struct kist_criu {
   int (*restore_child)(criu_opts *o);
   /* Optional: absent from older libcriu (NULL then). */
   void (*set_lazy_pages)(criu_opts *o, bool v);
+  int (*set_lsm_profile)(criu_opts *o, const char *name);
+  int (*set_lsm_mount_context)(criu_opts *o, const char *name);
 };
 
 /* Loads libcriu.so.2 once ($KIST_LIBCRIU overrides the name). Fails with a
