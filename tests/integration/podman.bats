@@ -72,6 +72,11 @@ teardown_file() {
 setup() {
   local d=$BATS_FILE_TMPDIR/podman
   [ ! -f "$d/skip" ] || integ_skip_loudly "$(cat "$d/skip")"
+  # The VM lane ([vm-podman]) is there to check the cgroup v2 files: a
+  # guest without a pure v2 mount must not quietly test something else.
+  if [ -n "${KIST_IN_VM:-}" ] && [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
+    fail "in the VM lane, but /sys/fs/cgroup is not cgroup v2"
+  fi
 }
 
 # Every test removes its containers itself: one left is a failure, and so is
@@ -191,8 +196,8 @@ ctr_cgroup() {
     assert_equal "$(cat "$cg/memory.max")" 67108864
     assert_equal "$(cat "$cg/pids.max")" 77
     assert_equal "$(cat "$cg/cpu.max")" "50000 100000"
-    run pm exec integ-res cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max
-    assert_output $'67108864\n77'
+    run pm exec integ-res cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max
+    assert_output $'67108864\n77\n50000 100000'
   else
     assert_equal "$(cat "$(ctr_cgroup "$id" memory)/memory.limit_in_bytes")" 67108864
     assert_equal "$(cat "$(ctr_cgroup "$id" pids)/pids.max")" 77
@@ -365,4 +370,130 @@ JSON
     tr=$((tr + ns))
   done
   integ_report "podman run --rm" $n $tk $tr
+}
+
+# ---- checkpoint / restore (CRIU) ----------------------------------------
+# Debian's criu 3.17 cannot dump on the host's kernel (6.18: its vDSO check
+# fails); the VM lane ([vm-podman] boot of tests/vm/check-vm.sh, Debian's
+# 6.1 kernel) runs these.
+
+# pm_require_criu: skip unless CRIU can dump on this kernel.
+pm_require_criu() {
+  command -v criu >/dev/null || skip "criu is not installed (apt-get install criu)"
+  local why
+  if ! why=$(criu check 2>&1); then
+    skip "criu check fails on kernel $(uname -r) ($(tail -n 1 <<<"$why")); the VM lane ([vm-podman]) runs this test"
+  fi
+}
+
+# A shell that prints 0, 1, 2, ... (to its log and to /tmp/c): after a
+# restore the numbering must go on from where it was dumped, not from 0.
+COUNTER='i=0; while :; do echo $i; echo $i >/tmp/c; i=$((i+1)); sleep 0.2; done'
+
+# pm_merged NAME: the container's root, as mounted on the host (read
+# directly: a `podman exec` costs seconds under TCG).
+pm_merged() {
+  pm inspect --format '{{.GraphDriver.Data.MergedDir}}' "$1"
+}
+
+# wait_file_above FILE N: wait (up to 30 s) until FILE holds a number > N.
+wait_file_above() {
+  local i v
+  for i in $(seq 1 150); do
+    v=$(cat "$1" 2>/dev/null)
+    [ -n "$v" ] && [ "$v" -gt "$2" ] && return 0
+    sleep 0.2
+  done
+  fail "the counter in $1 did not go past $2 (at ${v:-nothing})"
+}
+
+# logs_consecutive NAME FIRST: NAME's log is FIRST, FIRST+1, ... in order.
+logs_consecutive() {
+  pm logs "$1" >"$BATS_TEST_TMPDIR/logs" 2>&1 || fail "podman logs $1 failed"
+  awk -v f="$2" '$1 != NR - 1 + f { printf "log line %d says %s\n", NR, $0; bad = 1; exit }
+    END { exit bad || NR < 2 }' "$BATS_TEST_TMPDIR/logs" ||
+    fail "$1's log is not $2, $2+1, ...: $(head -c 600 "$BATS_TEST_TMPDIR/logs")"
+}
+
+@test "podman: checkpoint and restore: the counter goes on from where it stopped" {
+  pm_require_criu
+  run pm_run run -d --name pvm-ck "$IMAGE" sh -c "$COUNTER"
+  assert_success
+  local id mnt at pid
+  id=$(pm inspect --format '{{.Id}}' pvm-ck)
+  mnt=$(pm_merged pvm-ck)
+  wait_file_above "$mnt/tmp/c" 4
+  # --leave-running: dumped, and still running and counting.
+  run pm container checkpoint --leave-running pvm-ck
+  assert_success
+  run pm inspect --format '{{.State.Status}}' pvm-ck
+  assert_output running
+  at=$(cat "$mnt/tmp/c")
+  wait_file_above "$mnt/tmp/c" $((at + 2))
+  run "$KIST" state "$id"
+  assert_success
+  [ "$(jq -r .status <<<"$output")" = running ] || fail "kist state: $output"
+  # Without it: dumped and stopped, and kist has deleted its container.
+  run pm container checkpoint pvm-ck
+  assert_success
+  run pm inspect --format '{{.State.Status}}' pvm-ck
+  assert_output exited
+  run "$KIST" state "$id"
+  assert_failure
+  at=$(pm logs pvm-ck | tail -n 1)
+  [ "$at" -gt 4 ] || fail "the log ends at '$at' before the restore"
+  run pm container restore pvm-ck
+  assert_success
+  run pm inspect --format '{{.State.Status}} {{.State.Pid}}' pvm-ck
+  assert_output --regexp '^running [0-9]+$'
+  pid=${output#running }
+  mnt=$(pm_merged pvm-ck)
+  wait_file_above "$mnt/tmp/c" $((at + 3))
+  # One numbering from 0 across the dump: restored, not started again.
+  logs_consecutive pvm-ck 0
+  # The restored process is in the cgroup Podman asked for, kist's state
+  # says running, and Podman can exec into it and stop it.
+  run cat "/proc/$pid/cgroup"
+  assert_output --partial "$INTEG_TAG/libpod-$id"
+  run "$KIST" state "$id"
+  assert_success
+  [ "$(jq -r .status <<<"$output")" = running ] || fail "kist state: $output"
+  run pm exec pvm-ck sh -c 'cat /tmp/c; echo exec-ok'
+  assert_line exec-ok
+  run pm stop -t 1 pvm-ck
+  assert_success
+  run pm inspect --format '{{.State.ExitCode}}' pvm-ck
+  assert_output 137
+  run pm rm pvm-ck
+  assert_success
+}
+
+@test "podman: checkpoint --export, then restore --import as a new container" {
+  pm_require_criu
+  run pm_run run -d --name pvm-src "$IMAGE" sh -c "$COUNTER"
+  assert_success
+  local src copy pid
+  src=$(pm inspect --format '{{.Id}}' pvm-src)
+  wait_file_above "$(pm_merged pvm-src)/tmp/c" 4
+  run pm container checkpoint --export "$BATS_TEST_TMPDIR/ck.tar.gz" pvm-src
+  assert_success
+  [ -s "$BATS_TEST_TMPDIR/ck.tar.gz" ] || fail "no exported checkpoint"
+  # A new container (new id, new rootfs made from the image and the
+  # export's changes: kist makes the mountpoints CRIU needs in it).
+  run pm container restore --import "$BATS_TEST_TMPDIR/ck.tar.gz" --name pvm-copy
+  assert_success
+  copy=$(pm inspect --format '{{.Id}}' pvm-copy)
+  [ "$copy" != "$src" ] || fail "the import reused the source's id"
+  run pm inspect --format '{{.State.Status}} {{.State.Pid}}' pvm-copy
+  assert_output --regexp '^running [0-9]+$'
+  pid=${output#running }
+  local at
+  at=$(pm logs pvm-src | tail -n 1)
+  wait_file_above "$(pm_merged pvm-copy)/tmp/c" $((at + 3))
+  # The export carries the log: the copy's goes on from the source's.
+  logs_consecutive pvm-copy 0
+  run cat "/proc/$pid/cgroup"
+  assert_output --partial "$INTEG_TAG/libpod-$copy"
+  run pm rm -f -t 0 pvm-copy pvm-src
+  assert_success
 }

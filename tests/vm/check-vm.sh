@@ -12,8 +12,12 @@
 # (--systemd-cgroup through a transient scope); skipped with --no-systemd or
 # when the host has no systemd.  kist comes from $KIST_BUILD (default build/).
 #
-# --tap FILE: every result of both boots as one TAP stream, each test name
-# prefixed "[vm] " or "[vm-systemd] "; a boot that timed out or crashed adds
+# Boot 3, busybox: the Podman basics and checkpoint/restore of
+# tests/integration/podman.bats (KIST_VM_PODMAN=0 leaves it out;
+# KIST_VM_PODMAN_TIMEOUT bounds it, default 1200).
+#
+# --tap FILE: every result of the boots as one TAP stream, each test name
+# prefixed "[vm] ", "[vm-systemd] " or "[vm-podman] "; a boot that timed out or crashed adds
 # a "not ok" per missing test (tests/run-all.sh counts this file).
 # KIST_VM_SUBSET="lifecycle cgroups" narrows boot 1; KIST_VM_TIMEOUT bounds
 # it (seconds, default 2400; KIST_VM_SYSTEMD_TIMEOUT: boot 2, 900).
@@ -65,7 +69,7 @@ while [ $# -gt 0 ]; do
     --no-systemd) systemd=0 ;;
     --tap) tap=${2:?}; shift ;;
     --tap=*) tap=${1#--tap=} ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
     *) echo "usage: $0 [--allow-skip] [--no-systemd] [--tap FILE]" >&2; exit 2 ;;
   esac
   shift
@@ -166,6 +170,26 @@ elif [ "$systemd" = 1 ]; then
   echo "SKIP: VM lane, init=systemd: no /lib/systemd/systemd on the host"
   skipped=$((skipped + 1)) number=$((number + 1))
   tapline "ok $number [vm-systemd] systemd boot # skip no /lib/systemd/systemd on the host"
+fi
+
+# Boot 3, busybox as init: Podman driving kist on pure cgroup v2, and
+# `podman container checkpoint/restore` (CRIU works on the guest's kernel,
+# not on the host's).  A boot of its own, with its own bound, so that a slow
+# Podman cannot eat the other boots' time.  KIST_VM_PODMAN=0 leaves it out.
+if [ "${KIST_VM_PODMAN:-1}" != 0 ] && command -v podman > /dev/null; then
+  podman_tests='run --rm passes|run -d, exec, logs|--memory, --pids-limit|pause and unpause|top lists'
+  podman_tests="$podman_tests|checkpoint"
+  echo "== VM lane, init=busybox: Podman basics and checkpoint/restore (tests/integration/podman.bats)"
+  start=$(date +%s)
+  "$HERE/run.sh" --init=busybox --filter tests/integration/podman.bats --grep "^podman: ($podman_tests)" \
+    --output "$tmp/podman.tap" --timeout "${KIST_VM_PODMAN_TIMEOUT:-1200}"
+  rc=$?
+  echo "== VM lane, Podman: exit $rc after $(($(date +%s) - start)) s"
+  count_tap "$tmp/podman.tap" "$rc" "[vm-podman]"
+elif [ "${KIST_VM_PODMAN:-1}" != 0 ]; then
+  echo "SKIP: VM lane, Podman: podman is not installed on the host (contrib/deps.sh)"
+  skipped=$((skipped + 1)) number=$((number + 1))
+  tapline "ok $number [vm-podman] Podman boot # skip podman is not installed on the host"
 fi
 
 if [ -n "$tap" ]; then
