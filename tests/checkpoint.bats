@@ -266,6 +266,12 @@ recvtty() {
   mkdir "$BATS_TEST_TMPDIR/empty"
   run --separate-stderr kist restore --bundle "$BUNDLE" --image-path "$BATS_TEST_TMPDIR/empty" ck-missing
   assert_one_line_error "inventory.img"
+  # conmon's --no-pivot is accepted (as runc does): the image is what fails.
+  run --separate-stderr kist restore --no-pivot --bundle "$BUNDLE" --image-path "$BATS_TEST_TMPDIR/empty" ck-missing
+  assert_one_line_error "inventory.img"
+  run --separate-stderr kist restore --lsm-profile unconfined --bundle "$BUNDLE" \
+    --image-path "$BATS_TEST_TMPDIR/empty" ck-missing
+  assert_one_line_error "--lsm-profile: expected TYPE:NAME"
   assert_root_empty
   [ ! -e /sys/fs/cgroup/pids/kist/ck-missing ] && [ ! -e /sys/fs/cgroup/kist/ck-missing ]
 }
