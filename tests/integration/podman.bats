@@ -434,7 +434,8 @@ logs_consecutive() {
   assert_success
   [ "$(jq -r .status <<<"$output")" = running ] || fail "kist state: $output"
   # Without it: dumped and stopped, and kist has deleted its container.
-  run pm container checkpoint pvm-ck
+  # (--file-locks here and at the restore: flags Podman hands to kist.)
+  run pm container checkpoint --file-locks pvm-ck
   assert_success
   run pm inspect --format '{{.State.Status}}' pvm-ck
   assert_output exited
@@ -442,7 +443,7 @@ logs_consecutive() {
   assert_failure
   at=$(pm logs pvm-ck | tail -n 1)
   [ "$at" -gt 4 ] || fail "the log ends at '$at' before the restore"
-  run pm container restore pvm-ck
+  run pm container restore --file-locks pvm-ck
   assert_success
   run pm inspect --format '{{.State.Status}} {{.State.Pid}}' pvm-ck
   assert_output --regexp '^running [0-9]+$'
@@ -495,5 +496,33 @@ logs_consecutive() {
   run cat "/proc/$pid/cgroup"
   assert_output --partial "$INTEG_TAG/libpod-$copy"
   run pm rm -f -t 0 pvm-copy pvm-src
+  assert_success
+}
+
+@test "podman: checkpoint --pre-checkpoint, then --with-previous, restores" {
+  pm_require_criu
+  run pm_run run -d --name pvm-pre "$IMAGE" sh -c "$COUNTER"
+  assert_success
+  local mnt at
+  mnt=$(pm_merged pvm-pre)
+  wait_file_above "$mnt/tmp/c" 4
+  # A memory-only dump (kist checkpoint --pre-dump): the container runs on.
+  run pm container checkpoint --pre-checkpoint pvm-pre
+  assert_success
+  run pm inspect --format '{{.State.Status}}' pvm-pre
+  assert_output running
+  at=$(cat "$mnt/tmp/c")
+  wait_file_above "$mnt/tmp/c" $((at + 2))
+  # The final dump on top of it (kist checkpoint --parent-path).
+  run pm container checkpoint --with-previous pvm-pre
+  assert_success
+  run pm inspect --format '{{.State.Status}}' pvm-pre
+  assert_output exited
+  at=$(pm logs pvm-pre | tail -n 1)
+  run pm container restore pvm-pre
+  assert_success
+  wait_file_above "$(pm_merged pvm-pre)/tmp/c" $((at + 3))
+  logs_consecutive pvm-pre 0
+  run pm rm -f -t 0 pvm-pre
   assert_success
 }

@@ -13,11 +13,11 @@
 # when the host has no systemd.  kist comes from $KIST_BUILD (default build/).
 #
 # Boot 3, busybox: the Podman basics and checkpoint/restore of
-# tests/integration/podman.bats (KIST_VM_PODMAN=0 leaves it out;
-# KIST_VM_PODMAN_TIMEOUT bounds it, default 1200).
+# tests/integration/podman.bats, prefixed "[vm-podman] " in the TAP
+# (KIST_VM_PODMAN=0 leaves it out; KIST_VM_PODMAN_TIMEOUT bounds it, 1200).
 #
-# --tap FILE: every result of the boots as one TAP stream, each test name
-# prefixed "[vm] ", "[vm-systemd] " or "[vm-podman] "; a boot that timed out or crashed adds
+# --tap FILE: every result of both boots as one TAP stream, each test name
+# prefixed "[vm] " or "[vm-systemd] "; a boot that timed out or crashed adds
 # a "not ok" per missing test (tests/run-all.sh counts this file).
 # KIST_VM_SUBSET="lifecycle cgroups" narrows boot 1; KIST_VM_TIMEOUT bounds
 # it (seconds, default 2400; KIST_VM_SYSTEMD_TIMEOUT: boot 2, 900).
