@@ -424,8 +424,11 @@ logs_consecutive() {
   mnt=$(pm_merged pvm-ck)
   wait_file_above "$mnt/tmp/c" 4
   # --leave-running: dumped, and still running and counting.
-  run pm container checkpoint --leave-running pvm-ck
+  # --print-stats: Podman reads CRIU's stats-dump from the --work-path it
+  # gave kist.
+  run pm container checkpoint --leave-running --print-stats pvm-ck
   assert_success
+  assert_output --partial '"freezing_time"'
   run pm inspect --format '{{.State.Status}}' pvm-ck
   assert_output running
   at=$(cat "$mnt/tmp/c")
@@ -443,8 +446,9 @@ logs_consecutive() {
   assert_failure
   at=$(pm logs pvm-ck | tail -n 1)
   [ "$at" -gt 4 ] || fail "the log ends at '$at' before the restore"
-  run pm container restore --file-locks pvm-ck
+  run pm container restore --file-locks --print-stats pvm-ck
   assert_success
+  assert_output --partial '"restore_time"'
   run pm inspect --format '{{.State.Status}} {{.State.Pid}}' pvm-ck
   assert_output --regexp '^running [0-9]+$'
   pid=${output#running }
