@@ -213,6 +213,16 @@ limits() {
   [ ! -e "$D/$ID" ] && [ -d "$D/leaf" ]
 }
 
+@test "delegated, kist in the delegated cgroup itself: the error says to use a leaf" {
+  limits
+  rmdir "$D/leaf"
+  run --separate-stderr as_user "/$DNAME" "$KIST" run --bundle "$BUNDLE" "$ID"
+  assert_one_line_error "kist runs in /$DNAME, a cgroup delegated to uid $TUID that holds kist itself"
+  [[ "$stderr" == *"start kist in a leaf cgroup below /$DNAME"* ]]
+  [ -z "$(ls "$XDG/kist" 2>/dev/null)" ]
+  [ -z "$(find "$D" -mindepth 1 -type d)" ]
+}
+
 @test "not delegated: limits are refused with the reason, nothing left behind" {
   limits
   # kist started in a cgroup root owns, as a login session is.

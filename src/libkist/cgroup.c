@@ -554,6 +554,35 @@ static char *relative_path(const char *own, bool v2, const char *path)
   return xasprintf("%s/%s", base, path);
 }
 
+/* A relative path went next to kist's own v2 cgroup and that was refused:
+ * when kist's own cgroup is the user's (kist started in the delegated cgroup
+ * itself, not in a leaf below it), say that instead of "nothing delegated".
+ * Returns -1 with *err replaced in that case, 0 (err untouched) otherwise. */
+static int own_is_delegated(const struct kist_cg_hier *h, kist_error_t *err)
+{
+  cleanup_free char *own = NULL;
+  kist_error_t ign = NULL;
+  if (own_cgroup(h, &own, &ign) < 0) {
+    kist_error_release(&ign);
+    return 0;
+  }
+  cleanup_free char *procs = h->name[0]
+                               ? xasprintf("%s/%s%s/cgroup.procs", KIST_CG_ROOT, h->name, own)
+                               : xasprintf("%s%s/cgroup.procs", KIST_CG_ROOT, own);
+  if (strcmp(own, "/") == 0 || access(procs, W_OK) < 0)
+    return 0;
+  cleanup_free char *cause = xstrdup(kist_error_message(*err));
+  kist_error_release(err);
+  return kist_fail(err, 0,
+                   "linux.resources: the config sets limits and kist runs in %s, a cgroup "
+                   "delegated to uid %u that holds kist itself; cgroup v2 lets no cgroup with "
+                   "processes enable controllers below it, so the container goes next to it, "
+                   "which is not yours (%s): start kist in a leaf cgroup below %s (as systemd "
+                   "starts a user's services), then a relative or missing cgroupsPath lands "
+                   "inside it",
+                   own, (unsigned)geteuid(), cause, own);
+}
+
 /* ---- validate ---- */
 
 int kist_cgroup_validate(const struct kist_context *ctx, const char *id, const oci_config *cfg,
@@ -957,7 +986,10 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
       if (rootless(ctx) && (e == EACCES || e == EPERM || e == EROFS)) {
         if (hier_used) {
           /* Limits asked for and no cgroup to put them in: refuse. */
-          ret = kist_rootless_cgroup_denied(h->name[0] ? h->name : "cgroup v2", err);
+          if (h->v2 && path[0] != '/' && own_is_delegated(h, err) < 0)
+            ret = -1;
+          else
+            ret = kist_rootless_cgroup_denied(h->name[0] ? h->name : "cgroup v2", err);
           break;
         }
         /* Rootless without limits for this hierarchy: run without it. */
