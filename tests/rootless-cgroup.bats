@@ -158,6 +158,10 @@ limits() {
   assert_equal "$(cat "$C/memory.max")" 134217728
   assert_equal "$(cat "$C/pids.max")" 32
   assert_equal "$(cat "$C/cpu.max")" "20000 100000"
+  run ukist events --stats "$ID"
+  assert_success
+  echo "$output" | jq -e '.data.pids.current == 2 and .data.pids.limit == 32'
+  echo "$output" | jq -e '.data.memory.usage.limit == 134217728'
 
   run ukist pause "$ID"
   assert_success
