@@ -280,6 +280,12 @@ limits() {
   assert_equal "$(cat "$C/memory.max")" 134217728
   run sd_user systemctl --user show -p MemoryMax "kist-$ID.scope"
   assert_output "MemoryMax=134217728"
+  run sd_user "$KIST" --systemd-cgroup pause "$ID"
+  assert_success
+  assert_equal "$(cat "$C/cgroup.freeze")" 1
+  run sd_user "$KIST" --systemd-cgroup resume "$ID"
+  assert_success
+  assert_equal "$(cat "$C/cgroup.freeze")" 0
 
   run sd_user "$KIST" --systemd-cgroup delete --force "$ID"
   assert_success
@@ -293,11 +299,16 @@ limits() {
   cfg '.linux.cgroupsPath = $p' --arg p ":kistdlg:$ID"
   systemctl start "user@$TUID.service"
   mgr=/user.slice/user-$TUID.slice/user@$TUID.service
-  sd_service sh -c 'exec "$0" --systemd-cgroup run -d --bundle "$1" "$2" >"$3" 2>&1 </dev/null' \
-    "$KIST" "$BUNDLE" "$ID" "$W/out" || { cat "$W/out"; false; }
+  # This time from outside the manager's cgroup (here a system service's,
+  # root's): the manager has the system manager move the init
+  # (AttachProcessesToUnit), as for a login session's processes.
+  sd_user "$KIST" --systemd-cgroup run -d --bundle "$BUNDLE" "$ID" >"$W/out" 2>&1 </dev/null ||
+    { cat "$W/out"; false; }
   run sd_user systemctl --user show -p ActiveState -p ControlGroup "kistdlg-$ID.scope"
   assert_line "ActiveState=active"
   assert_line "ControlGroup=$mgr/user.slice/kistdlg-$ID.scope"
+  pid=$(sd_user "$KIST" state "$ID" | jq -r .pid)
+  assert_equal "$(sed -n 's/^0:://p' "/proc/$pid/cgroup")" "$mgr/user.slice/kistdlg-$ID.scope"
   run sd_user "$KIST" --systemd-cgroup delete --force "$ID"
   assert_success
   run sd_user systemctl --user show -p ActiveState "kistdlg-$ID.scope"
