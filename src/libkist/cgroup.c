@@ -1105,13 +1105,15 @@ static int explain_move(const struct kist_cg_dir *d, kist_error_t *err)
     d->hier[0] ? xasprintf("%s/%s", KIST_CG_ROOT, d->hier) : xstrdup(KIST_CG_ROOT);
   cleanup_free char *cause = xstrdup(kist_error_message(*err));
   kist_error_release(err);
-  return kist_fail(err, e,
-                   "cannot move the container's init into cgroup %s (%s): cgroup v2 lets uid %u "
-                   "move a process only when it may also write cgroup.procs of the common "
-                   "ancestor of kist's own cgroup (%s) and the target, here %s%s%s; run kist "
-                   "from a cgroup inside the subtree delegated to you",
-                   d->rel, cause, (unsigned)geteuid(), own, top, strcmp(common, "/") ? common : "",
-                   strcmp(common, "/") ? "" : " (the root)");
+  /* cause already names strerror(e). */
+  return kist_fail_take(
+    err, e,
+    xasprintf("cannot move the container's init into cgroup %s (%s): cgroup v2 lets uid %u "
+              "move a process only when it may also write cgroup.procs of the common "
+              "ancestor of kist's own cgroup (%s) and the target, here %s%s%s; run kist "
+              "from a cgroup inside the subtree delegated to you",
+              d->rel, cause, (unsigned)geteuid(), own, top, strcmp(common, "/") ? common : "",
+              strcmp(common, "/") ? "" : " (the root)"));
 }
 
 int kist_cgroup_enter(const struct kist_cgroup *cg, pid_t pid, kist_error_t *err)
