@@ -23,11 +23,12 @@ subids() {
   awk -F: -v u="$(id -un)" -v n="$(id -u)" '($1 == u || $1 == n) && NF >= 3 { print $2, $3; exit }' "$1"
 }
 
-# Can this user make a cgroup next to its own (a delegated subtree)?
+# Can this user make a cgroup next to its own (a delegated subtree)? kist
+# puts a rootless container there (the parent of its own v2 cgroup).
 cgroup_delegated() {
   local own
   own=$(sed -n 's/^0:://p' /proc/self/cgroup)
-  [ -f /sys/fs/cgroup/cgroup.controllers ] && [ -w "/sys/fs/cgroup$own" ]
+  [ -f /sys/fs/cgroup/cgroup.controllers ] && [ -w "/sys/fs/cgroup${own%/*}" ]
 }
 
 @test "the state root defaults to \$XDG_RUNTIME_DIR/kist" {

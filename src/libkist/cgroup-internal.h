@@ -88,6 +88,7 @@ struct kist_cgroup {
   /* --systemd-cgroup with systemd running: the transient unit (saved as
    * "systemd UNIT"); create also keeps what enter needs to start it. */
   char *unit;
+  bool sd_user;              /* unit is the user's manager's (saved as "systemd-bus user") */
   struct kist_sd_unit *sd;   /* create → enter only */
   struct kist_cg_plan *plan; /* create → enter only: written again once systemd made the unit */
 };
@@ -154,18 +155,27 @@ struct kist_sd_prop {
 
 struct kist_sd_unit {
   char *unit;  /* "prefix-name.scope" */
-  char *slice; /* "system.slice" */
+  char *slice; /* "system.slice" ("user.slice" for the user's manager) */
+  bool user;   /* the user's systemd instance, not the system's */
   struct kist_sd_prop *props;
   size_t nprops;
 };
 
-/* systemd is PID 1 (/run/systemd/system exists) and its bus answers. */
-bool kist_cg_systemd_available(void);
+/* systemd is PID 1 (/run/systemd/system exists). */
+bool kist_cg_systemd_booted(void);
+/* systemd is PID 1 and its bus answers (user: the caller's own systemd
+ * instance, reached as kist_cg_systemd_manager_cgroup says). */
+bool kist_cg_systemd_available(bool user);
+/* The cgroup of the caller's systemd user instance (its ControlGroup,
+ * "/user.slice/user-UID.slice/user@UID.service"), over its private socket
+ * $XDG_RUNTIME_DIR/systemd/private or the session bus; the error says how
+ * to start it. */
+int kist_cg_systemd_manager_cgroup(char **out, kist_error_t *err);
 /* The unit for a --systemd-cgroup placement: cgroupsPath slice:prefix:name,
  * or "kist-ID.scope" in system.slice. NULL (0 returned) for a placement
  * systemd cannot own (a ".slice" leaf). */
-int kist_cg_systemd_unit(const char *cgroups_path, const char *id, struct kist_sd_unit **out,
-                         kist_error_t *err);
+int kist_cg_systemd_unit(const char *cgroups_path, const char *id, bool user,
+                         struct kist_sd_unit **out, kist_error_t *err);
 /* linux.resources and the org.systemd.property.* annotations → properties
  * (appended to u). Errors name the field or annotation. */
 int kist_cg_systemd_props(const oci_config *cfg, bool v2, struct kist_sd_unit *u,
@@ -174,10 +184,10 @@ int kist_cg_systemd_props(const oci_config *cfg, bool v2, struct kist_sd_unit *u
  * (JobRemoved) and checks that the unit is active. */
 int kist_cg_systemd_start(const struct kist_sd_unit *u, pid_t pid, kist_error_t *err);
 /* SetUnitProperties (runtime) for kist update. */
-int kist_cg_systemd_set(const char *unit, const struct kist_sd_prop *p, size_t n,
+int kist_cg_systemd_set(const char *unit, bool user, const struct kist_sd_prop *p, size_t n,
                         kist_error_t *err);
 /* StopUnit, waiting for the job; a unit systemd already forgot is fine. */
-int kist_cg_systemd_stop(const char *unit, kist_error_t *err);
+int kist_cg_systemd_stop(const char *unit, bool user, kist_error_t *err);
 void kist_cg_systemd_unit_free(struct kist_sd_unit *u);
 
 /* ---- cgroup-bpf.c ---- */

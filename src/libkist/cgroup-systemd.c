@@ -34,27 +34,38 @@
 
 /* ---- the bus ---- */
 
-/* systemd's private socket as root (what systemctl uses: works without a
- * D-Bus daemon), else the system bus. */
-static int bus_open(sd_bus **out)
+static int bus_at(const char *path, sd_bus **out)
 {
   sd_bus *bus = NULL;
   int r;
-  if (geteuid() == 0 && access("/run/systemd/private", F_OK) == 0) {
-    if ((r = sd_bus_new(&bus)) < 0)
-      return r;
-    if ((r = sd_bus_set_address(bus, "unix:path=/run/systemd/private")) >= 0 &&
-        (r = sd_bus_start(bus)) >= 0) {
-      *out = bus;
-      return 0;
-    }
-    sd_bus_unref(bus);
-    bus = NULL;
-  }
-  if ((r = sd_bus_open_system(&bus)) < 0)
+  if ((r = sd_bus_new(&bus)) < 0)
     return r;
-  *out = bus;
-  return 0;
+  cleanup_free char *addr = xasprintf("unix:path=%s", path);
+  if ((r = sd_bus_set_address(bus, addr)) >= 0 && (r = sd_bus_start(bus)) >= 0) {
+    *out = bus;
+    return 0;
+  }
+  sd_bus_unref(bus);
+  return r;
+}
+
+/* The system manager: its private socket as root (what systemctl uses:
+ * works without a D-Bus daemon), else the system bus. The user's manager
+ * (user): its private socket in $XDG_RUNTIME_DIR, else the session bus
+ * ($DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus). */
+static int bus_open(bool user, sd_bus **out)
+{
+  if (user) {
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    cleanup_free char *priv = xdg && xdg[0] == '/' ? xasprintf("%s/systemd/private", xdg) : NULL;
+    if (priv && access(priv, W_OK) == 0 && bus_at(priv, out) == 0)
+      return 0;
+    return sd_bus_open_user(out);
+  }
+  if (geteuid() == 0 && access("/run/systemd/private", F_OK) == 0 &&
+      bus_at("/run/systemd/private", out) == 0)
+    return 0;
+  return sd_bus_open_system(out);
 }
 
 static void bus_closep(sd_bus **b)
@@ -64,17 +75,22 @@ static void bus_closep(sd_bus **b)
 }
 #define cleanup_bus __attribute__((cleanup(bus_closep)))
 
-bool kist_cg_systemd_available(void)
+bool kist_cg_systemd_booted(void)
 {
-  static int cached = -1;
-  if (cached < 0) {
-    cached = 0;
+  return sd_booted() > 0;
+}
+
+bool kist_cg_systemd_available(bool user)
+{
+  static int cached[2] = {-1, -1};
+  if (cached[user] < 0) {
+    cached[user] = 0;
     if (sd_booted() > 0) {
       cleanup_bus sd_bus *bus = NULL;
-      cached = bus_open(&bus) == 0;
+      cached[user] = bus_open(user, &bus) == 0;
     }
   }
-  return cached == 1;
+  return cached[user] == 1;
 }
 
 static int bus_fail(kist_error_t *err, int r, const sd_bus_error *e, const char *fmt, ...)
@@ -90,16 +106,48 @@ static int bus_fail(kist_error_t *err, int r, const sd_bus_error *e, const char 
   return kist_fail(err, -r, "systemd: %s", what);
 }
 
+int kist_cg_systemd_manager_cgroup(char **out, kist_error_t *err)
+{
+  cleanup_bus sd_bus *bus = NULL;
+  const char *xdg = getenv("XDG_RUNTIME_DIR");
+  int r = bus_open(true, &bus);
+  if (r < 0)
+    return kist_fail(err, -r,
+                     "--systemd-cgroup: kist runs as uid %u and reaches no systemd user instance "
+                     "(tried %s%s, $DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus): start "
+                     "the user's manager (log in, or loginctl enable-linger), or leave out "
+                     "--systemd-cgroup",
+                     (unsigned)getuid(), xdg && xdg[0] == '/' ? xdg : "$XDG_RUNTIME_DIR (unset)",
+                     "/systemd/private");
+  sd_bus_error e = SD_BUS_ERROR_NULL;
+  char *cg = NULL;
+  r = sd_bus_get_property_string(bus, SD_DEST, SD_PATH, SD_MGR, "ControlGroup", &e, &cg);
+  if (r < 0) {
+    bus_fail(err, r, &e, "read the user manager's ControlGroup");
+    sd_bus_error_free(&e);
+    return -1;
+  }
+  sd_bus_error_free(&e);
+  if (cg == NULL || cg[0] != '/') {
+    free(cg);
+    return kist_fail(err, 0, "systemd: the user manager has no cgroup (ControlGroup is empty)");
+  }
+  *out = cg;
+  return 0;
+}
+
 /* ---- the unit and its properties ---- */
 
-int kist_cg_systemd_unit(const char *cgroups_path, const char *id, struct kist_sd_unit **out,
-                         kist_error_t *err)
+int kist_cg_systemd_unit(const char *cgroups_path, const char *id, bool user,
+                         struct kist_sd_unit **out, kist_error_t *err)
 {
   *out = NULL;
   struct kist_sd_unit *u = xzalloc(sizeof *u);
+  const char *slice = user ? "user.slice" : "system.slice";
+  u->user = user;
   if (cgroups_path == NULL || cgroups_path[0] == '\0') {
     u->unit = xasprintf("kist-%s.scope", id);
-    u->slice = xstrdup("system.slice");
+    u->slice = xstrdup(slice);
     *out = u;
     return 0;
   }
@@ -119,8 +167,8 @@ int kist_cg_systemd_unit(const char *cgroups_path, const char *id, struct kist_s
     free(u);
     return 0;
   }
-  u->slice = c1 == cgroups_path ? xstrdup("system.slice")
-                                : xstrndup(cgroups_path, (size_t)(c1 - cgroups_path));
+  u->slice =
+    c1 == cgroups_path ? xstrdup(slice) : xstrndup(cgroups_path, (size_t)(c1 - cgroups_path));
   if (c2 > c1 + 1)
     u->unit = xasprintf("%.*s-%s.scope", (int)(c2 - c1 - 1), c1 + 1, name);
   else
@@ -549,7 +597,7 @@ static int unit_state(sd_bus *bus, const char *unit, char **state)
 int kist_cg_systemd_start(const struct kist_sd_unit *u, pid_t pid, kist_error_t *err)
 {
   cleanup_bus sd_bus *bus = NULL;
-  int r = bus_open(&bus);
+  int r = bus_open(u->user, &bus);
   if (r < 0)
     return bus_fail(err, r, NULL, "connect to start %s", u->unit);
   struct job_wait w = {0};
@@ -602,10 +650,11 @@ out:
   return ret;
 }
 
-int kist_cg_systemd_set(const char *unit, const struct kist_sd_prop *p, size_t n, kist_error_t *err)
+int kist_cg_systemd_set(const char *unit, bool user, const struct kist_sd_prop *p, size_t n,
+                        kist_error_t *err)
 {
   cleanup_bus sd_bus *bus = NULL;
-  int r = bus_open(&bus);
+  int r = bus_open(user, &bus);
   if (r < 0)
     return bus_fail(err, r, NULL, "connect to update %s", unit);
   sd_bus_message *m = NULL;
@@ -625,12 +674,12 @@ int kist_cg_systemd_set(const char *unit, const struct kist_sd_prop *p, size_t n
   return ret;
 }
 
-int kist_cg_systemd_stop(const char *unit, kist_error_t *err)
+int kist_cg_systemd_stop(const char *unit, bool user, kist_error_t *err)
 {
   if (sd_booted() <= 0)
     return 0; /* saved by a kist that saw systemd; nothing to stop now */
   cleanup_bus sd_bus *bus = NULL;
-  int r = bus_open(&bus);
+  int r = bus_open(user, &bus);
   if (r < 0)
     return bus_fail(err, r, NULL, "connect to stop %s", unit);
   struct job_wait w = {0};

@@ -155,7 +155,7 @@ int kist_cg_v1_kill(const struct kist_cgroup *cg, int sig, kist_error_t *err)
       kist_error_t ign = NULL;
       if (kist_cgroup_thaw(cg, &ign) < 0) {
         if (ret == 0)
-          ret = kist_fail(err, kist_error_errno(ign), "%s", kist_error_message(ign));
+          ret = kist_fail_take(err, kist_error_errno(ign), xstrdup(kist_error_message(ign)));
         kist_error_release(&ign);
       }
     }

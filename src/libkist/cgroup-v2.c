@@ -72,8 +72,10 @@ static int enable_in(const char *dir, uint32_t want, uint32_t need, kist_error_t
       continue;
     if (need & KIST_CG_BIT(i)) {
       int en = kist_error_errno(e);
-      kist_fail(err, en, "%s%s", kist_error_message(e),
-                en == EBUSY ? " (the cgroup has processes of its own)" : "");
+      /* e's message already ends with strerror(en): keep en, add no second one. */
+      kist_fail_take(err, en,
+                     xasprintf("%s%s", kist_error_message(e),
+                               en == EBUSY ? " (the cgroup has processes of its own)" : ""));
       kist_error_release(&e);
       return -1;
     }

@@ -6,7 +6,10 @@
  *                 when the last container leaves it);
  *   "/a/b"        that path under every hierarchy root;
  *   "a/b"         under kist's own cgroup in each hierarchy (as runc does, so a
- *                 runtime inside a container nests correctly);
+ *                 runtime inside a container nests correctly); on cgroup v2
+ *                 under its parent unless kist's is the root, as runc
+ *                 does too: kist's own cgroup holds kist, and v2 lets no
+ *                 cgroup with processes enable controllers for children;
  *   --systemd-cgroup "slice:prefix:name"  the path systemd uses for the
  *                 transient unit prefix-name.scope in that slice
  *                 ("/system.slice/prefix-name.scope"). kist makes the dirs
@@ -14,6 +17,29 @@
  *                 running, enter then starts the unit (cgroup-systemd.c),
  *                 which adopts them; without systemd they stay plain
  *                 cgroupfs dirs (with a warning).
+ *
+ * Unprivileged (rootless) kist:
+ *   absent        "<id>", relative as above: next to kist's own cgroup, so
+ *                 "<delegated>/<id>" when kist runs in a leaf of a subtree
+ *                 delegated to the user (systemd Delegate=yes, or root's
+ *                 chown of a dir with its cgroup.procs, cgroup.threads and
+ *                 cgroup.subtree_control). This is runc's choice for a
+ *                 missing path, so a runc or crun user finds the container
+ *                 where they look; "/kist" belongs to root. A leaf of that
+ *                 name that already has processes is not joined.
+ *   any path      used as given; mkdir refused (EACCES/EPERM/EROFS) means
+ *                 nothing is delegated there: a hierarchy the config sets
+ *                 limits in is an error that says so, the others are left
+ *                 out with one warning per session.
+ *   the init      kist moves it from its own cgroup, which v2 allows only
+ *                 when the user may write cgroup.procs of both cgroups'
+ *                 common ancestor: kist must run inside the delegated
+ *                 subtree (explain_move says so when it does not).
+ *   --systemd-cgroup  the user's own systemd instance (over its private
+ *                 socket or the session bus), default slice "user.slice",
+ *                 every path under the manager's cgroup
+ *                 (/user.slice/user-UID.slice/user@UID.service/...); no
+ *                 reachable user instance while systemd runs is an error.
  * A leaf that already exists is joined: kist moves processes into it and
  * writes the configured limits, but never signals its processes and never
  * removes it. The saved state records, per hierarchy, how many trailing path
@@ -410,7 +436,7 @@ static bool unit_name_ok(const char *s)
   return strstr(s, "..") == NULL;
 }
 
-static int systemd_path(const char *spec, char **out, kist_error_t *err)
+static int systemd_path(const char *spec, const char *dflt_slice, char **out, kist_error_t *err)
 {
   const char *c1 = strchr(spec, ':');
   const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -428,7 +454,7 @@ static int systemd_path(const char *spec, char **out, kist_error_t *err)
                      "digits and _.-@\\ (and no \"..\")",
                      spec);
   cleanup_free char *sp = NULL;
-  if (expand_slice(slice[0] ? slice : "system.slice", &sp, err) < 0)
+  if (expand_slice(slice[0] ? slice : dflt_slice, &sp, err) < 0)
     return -1;
   size_t nl = strlen(name);
   if (nl > 6 && strcmp(name + nl - 6, ".slice") == 0)
@@ -440,20 +466,33 @@ static int systemd_path(const char *spec, char **out, kist_error_t *err)
   return 0;
 }
 
+static bool rootless(const struct kist_context *ctx)
+{
+  return ctx && (ctx->rootless == 1 || (ctx->rootless < 0 && !kist_privileged()));
+}
+
 /* The path to create: absolute, or relative to kist's own cgroups. *keep is
  * the number of parent components kist may remove when empty even when it
  * did not make them (1 for the default "/kist/<id>"). */
 static int placement(const struct kist_context *ctx, const char *id, const oci_config *cfg,
-                     bool log, char **out, int *keep, kist_error_t *err)
+                     bool log, char **out, int *keep, bool *deflt, kist_error_t *err)
 {
   const char *cp = cfg && cfg->linux ? cfg->linux->cgroups_path : NULL;
   *keep = 0;
+  *deflt = false;
   if (cp == NULL || cp[0] == '\0') {
     if (id == NULL || id[0] == '\0' || strchr(id, '/') || strchr(id, '\n') ||
         strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
       return kist_fail(err, 0, "container id \"%s\" cannot name a cgroup", id ? id : "");
     if (ctx && ctx->systemd_cgroup) {
-      *out = xasprintf("/system.slice/kist-%s.scope", id);
+      *out = xasprintf("/%s/kist-%s.scope", rootless(ctx) ? "user.slice" : "system.slice", id);
+      return 0;
+    }
+    *deflt = true;
+    if (rootless(ctx)) {
+      /* "/kist" is root's. Next to kist's own cgroup (see the top of this
+       * file) is where a delegated subtree has room. */
+      *out = xstrdup(id);
       return 0;
     }
     *out = xasprintf("/kist/%s", id);
@@ -462,7 +501,7 @@ static int placement(const struct kist_context *ctx, const char *id, const oci_c
   }
   if (ctx && ctx->systemd_cgroup) {
     cleanup_free char *p = NULL;
-    if (systemd_path(cp, &p, err) < 0)
+    if (systemd_path(cp, rootless(ctx) ? "user.slice" : "system.slice", &p, err) < 0)
       return -1;
     if (log)
       kist_debug("cgroup: --systemd-cgroup: \"%s\" is %s", cp, p);
@@ -497,19 +536,62 @@ static int own_cgroup(const struct kist_cg_hier *h, char **out, kist_error_t *er
                    h->name[0] ? h->name : "cgroup2");
 }
 
-/* ---- validate ---- */
-
-static bool rootless(const struct kist_context *ctx)
+/* Where a relative cgroupsPath goes in a hierarchy where kist's own cgroup
+ * is own. On v2 a cgroup with processes (kist's own holds kist) cannot enable
+ * controllers for its children, so the path is taken from its parent
+ * instead (as runc does); the root has no such rule. */
+static char *relative_path(const char *own, bool v2, const char *path)
 {
-  return ctx && (ctx->rootless == 1 || (ctx->rootless < 0 && !kist_privileged()));
+  cleanup_free char *base = xstrdup(own);
+  if (v2) {
+    char *slash = strrchr(base, '/');
+    if (slash)
+      *slash = '\0';
+  }
+  size_t n = strlen(base);
+  if (n > 0 && base[n - 1] == '/')
+    base[n - 1] = '\0';
+  return xasprintf("%s/%s", base, path);
 }
+
+/* A relative path went next to kist's own v2 cgroup and that was refused:
+ * when kist's own cgroup is the user's (kist started in the delegated cgroup
+ * itself, not in a leaf below it), say that instead of "nothing delegated".
+ * Returns -1 with *err replaced in that case, 0 (err untouched) otherwise. */
+static int own_is_delegated(const struct kist_cg_hier *h, kist_error_t *err)
+{
+  cleanup_free char *own = NULL;
+  kist_error_t ign = NULL;
+  if (own_cgroup(h, &own, &ign) < 0) {
+    kist_error_release(&ign);
+    return 0;
+  }
+  cleanup_free char *procs = h->name[0]
+                               ? xasprintf("%s/%s%s/cgroup.procs", KIST_CG_ROOT, h->name, own)
+                               : xasprintf("%s%s/cgroup.procs", KIST_CG_ROOT, own);
+  if (strcmp(own, "/") == 0 || access(procs, W_OK) < 0)
+    return 0;
+  cleanup_free char *cause = xstrdup(kist_error_message(*err));
+  kist_error_release(err);
+  return kist_fail(err, 0,
+                   "linux.resources: the config sets limits and kist runs in %s, a cgroup "
+                   "delegated to uid %u that holds kist itself; cgroup v2 lets no cgroup with "
+                   "processes enable controllers below it, so the container goes next to it, "
+                   "which is not yours (%s): start kist in a leaf cgroup below %s (as systemd "
+                   "starts a user's services), then a relative or missing cgroupsPath lands "
+                   "inside it",
+                   own, (unsigned)geteuid(), cause, own);
+}
+
+/* ---- validate ---- */
 
 int kist_cgroup_validate(const struct kist_context *ctx, const char *id, const oci_config *cfg,
                          kist_error_t *err)
 {
   cleanup_free char *path = NULL;
   int keep;
-  if (placement(ctx, id, cfg, false, &path, &keep, err) < 0)
+  bool deflt;
+  if (placement(ctx, id, cfg, false, &path, &keep, &deflt, err) < 0)
     return -1;
   const struct kist_cg_layout *lay = kist_cg_layout();
   struct kist_cg_plan plan;
@@ -755,17 +837,18 @@ static int device_filter(const struct kist_context *ctx, const struct kist_cgrou
 /* --systemd-cgroup: with systemd running, the unit to start at enter (the
  * cgroup dirs already exist: systemd adopts them). Without systemd the
  * same path is made through cgroupfs, and the user is told. */
-static int systemd_prepare(const char *id, const oci_config *cfg, struct kist_cgroup *cg,
+static int systemd_prepare(const char *id, const oci_config *cfg, bool user, struct kist_cgroup *cg,
                            struct kist_cg_plan *plan, kist_error_t *err)
 {
-  if (!kist_cg_systemd_available()) {
+  if (!kist_cg_systemd_available(user)) {
     kist_warn("--systemd-cgroup: systemd is not running here (not PID 1, or no system bus): "
               "cgroup %s is managed directly through cgroupfs",
               cg->path);
     return 0;
   }
   struct kist_sd_unit *u = NULL;
-  if (kist_cg_systemd_unit(cfg && cfg->linux ? cfg->linux->cgroups_path : NULL, id, &u, err) < 0)
+  if (kist_cg_systemd_unit(cfg && cfg->linux ? cfg->linux->cgroups_path : NULL, id, user, &u, err) <
+      0)
     return -1;
   if (u == NULL)
     return 0;
@@ -774,6 +857,7 @@ static int systemd_prepare(const char *id, const oci_config *cfg, struct kist_cg
     return -1;
   }
   cg->unit = xstrdup(u->unit);
+  cg->sd_user = user;
   cg->sd = u;
   cg->plan = xmalloc(sizeof *cg->plan);
   *cg->plan = *plan;
@@ -833,8 +917,20 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
 {
   cleanup_free char *path = NULL;
   int keep;
-  if (placement(ctx, id, cfg, true, &path, &keep, err) < 0)
+  bool deflt;
+  if (placement(ctx, id, cfg, true, &path, &keep, &deflt, err) < 0)
     return -1;
+  /* --systemd-cgroup unprivileged: the user's own systemd instance, whose
+   * units live under its cgroup (user@UID.service). */
+  bool sd_user = ctx && ctx->systemd_cgroup && rootless(ctx);
+  if (sd_user && kist_cg_systemd_booted()) {
+    cleanup_free char *mgr = NULL;
+    if (kist_cg_systemd_manager_cgroup(&mgr, err) < 0)
+      return -1;
+    char *full = xasprintf("%s%s", mgr, path);
+    free(path);
+    path = full;
+  }
   const struct kist_cg_layout *lay = kist_cg_layout();
   struct kist_cg_plan plan;
   if (kist_resources_plan(lay, cfg ? cfg->linux : NULL, true, &plan, err) < 0)
@@ -868,7 +964,7 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
         ret = -1;
         break;
       }
-      d->rel = xasprintf("%s/%s", strcmp(own, "/") == 0 ? "" : own, path);
+      d->rel = relative_path(own, h->v2, path);
     }
     cg->n++;
     if (state_dirfd >= 0) {
@@ -890,7 +986,10 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
       if (rootless(ctx) && (e == EACCES || e == EPERM || e == EROFS)) {
         if (hier_used) {
           /* Limits asked for and no cgroup to put them in: refuse. */
-          ret = kist_rootless_cgroup_denied(h->name[0] ? h->name : "cgroup v2", err);
+          if (h->v2 && path[0] != '/' && own_is_delegated(h, err) < 0)
+            ret = -1;
+          else
+            ret = kist_rootless_cgroup_denied(h->name[0] ? h->name : "cgroup v2", err);
           break;
         }
         /* Rootless without limits for this hierarchy: run without it. */
@@ -905,7 +1004,7 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
       ret = -1;
       break;
     }
-    if (keep && d->created == 0 && default_cgroup_busy(d, err)) {
+    if (deflt && d->created == 0 && default_cgroup_busy(d, err)) {
       ret = -1;
       break;
     }
@@ -927,7 +1026,7 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
   if (ret == 0)
     ret = device_filter(ctx, cg, cfg ? cfg->linux : NULL, plan.devices_bpf, err);
   if (ret == 0 && ctx && ctx->systemd_cgroup)
-    ret = systemd_prepare(id, cfg, cg, &plan, err);
+    ret = systemd_prepare(id, cfg, sd_user, cg, &plan, err);
   kist_resources_plan_free(&plan);
 
   if (ret < 0) {
@@ -977,6 +1076,46 @@ static void map_dirs(const struct kist_cgroup *cg, int *dir_of)
   }
 }
 
+/* A process that is not root may move a process into a v2 cgroup only when
+ * it may write cgroup.procs of the destination and of the closest common
+ * ancestor of the source and the destination. The source is kist's own
+ * cgroup: when that is outside the delegated subtree, say so (nothing kist
+ * could do instead: clone into the cgroup is held to the same rule). */
+static int explain_move(const struct kist_cg_dir *d, kist_error_t *err)
+{
+  int e = kist_error_errno(*err);
+  if ((e != EACCES && e != EPERM) || kist_privileged())
+    return -1;
+  const struct kist_cg_layout *lay = kist_cg_layout();
+  int h = lay->where[KIST_CG_CORE];
+  cleanup_free char *own = NULL;
+  kist_error_t ign = NULL;
+  if (h < 0 || own_cgroup(&lay->h[h], &own, &ign) < 0) {
+    kist_error_release(&ign);
+    return -1;
+  }
+  /* The longest common prefix that ends at a component boundary. */
+  size_t n = 0;
+  for (size_t i = 0; own[i] && own[i] == d->rel[i]; i++)
+    if ((own[i + 1] == '/' || own[i + 1] == '\0') &&
+        (d->rel[i + 1] == '/' || d->rel[i + 1] == '\0'))
+      n = i + 1;
+  cleanup_free char *common = n > 1 ? xstrndup(own, n) : xstrdup("/");
+  cleanup_free char *top =
+    d->hier[0] ? xasprintf("%s/%s", KIST_CG_ROOT, d->hier) : xstrdup(KIST_CG_ROOT);
+  cleanup_free char *cause = xstrdup(kist_error_message(*err));
+  kist_error_release(err);
+  /* cause already names strerror(e). */
+  return kist_fail_take(
+    err, e,
+    xasprintf("cannot move the container's init into cgroup %s (%s): cgroup v2 lets uid %u "
+              "move a process only when it may also write cgroup.procs of the common "
+              "ancestor of kist's own cgroup (%s) and the target, here %s%s%s; run kist "
+              "from a cgroup inside the subtree delegated to you",
+              d->rel, cause, (unsigned)geteuid(), own, top, strcmp(common, "/") ? common : "",
+              strcmp(common, "/") ? "" : " (the root)"));
+}
+
 int kist_cgroup_enter(const struct kist_cgroup *cg, pid_t pid, kist_error_t *err)
 {
   char buf[24];
@@ -989,7 +1128,7 @@ int kist_cgroup_enter(const struct kist_cgroup *cg, pid_t pid, kist_error_t *err
       return -1;
     cleanup_free char *dp = kist_cg_dir_path(&cg->d[i]);
     if (kist_cg_write(fd, dp, "cgroup.procs", buf, err) < 0)
-      return -1;
+      return cg->d[i].v2 ? explain_move(&cg->d[i], err) : -1;
   }
   if (cg->sd && cg->plan) {
     /* systemd wrote its own defaults when it took the cgroup over: the
@@ -1192,7 +1331,7 @@ int kist_cgroup_update(struct kist_cgroup *cg, const oci_config_linux *lin,
     oci_config c = {.linux = &l};
     ret = kist_cg_systemd_props(&c, cg->mode == KIST_CGROUP_V2, sd, err);
     if (ret == 0 && sd->nprops > 0)
-      ret = kist_cg_systemd_set(cg->unit, sd->props, sd->nprops, err);
+      ret = kist_cg_systemd_set(cg->unit, cg->sd_user, sd->props, sd->nprops, err);
     kist_cg_systemd_unit_free(sd);
   }
   kist_resources_plan_free(&plan);
@@ -1223,7 +1362,7 @@ int kist_cgroup_save(const struct kist_cgroup *cg, int state_dirfd, kist_error_t
   fprintf(f, "kist-cgroup 1\nmode %s\nowned %d\npath %s\n", mode_name(cg->mode), cg->owned,
           cg->path);
   if (cg->unit)
-    fprintf(f, "systemd %s\n", cg->unit);
+    fprintf(f, "systemd %s\n%s", cg->unit, cg->sd_user ? "systemd-bus user\n" : "");
   for (size_t i = 0; i < cg->n; i++)
     fprintf(f, "dir %d %d %" PRIu32 " %s %s\n", cg->d[i].created, cg->d[i].v2, cg->d[i].ctrls,
             cg->d[i].hier[0] ? cg->d[i].hier : "-", cg->d[i].rel);
@@ -1249,6 +1388,8 @@ static int parse_state(char *s, struct kist_cgroup *cg)
     } else if (str_has_prefix(l, "path ")) {
       free(cg->path);
       cg->path = xstrdup(l + 5);
+    } else if (strcmp(l, "systemd-bus user") == 0) {
+      cg->sd_user = true;
     } else if (str_has_prefix(l, "systemd ")) {
       free(cg->unit);
       cg->unit = xstrdup(l + 8);
@@ -1458,7 +1599,7 @@ int kist_cgroup_destroy(const struct kist_cgroup *cg, kist_error_t *err)
   if (cg->unit) {
     /* systemd removes the dirs it owns; the loop below takes what is left. */
     kist_error_t e = NULL;
-    if (kist_cg_systemd_stop(cg->unit, &e) < 0) {
+    if (kist_cg_systemd_stop(cg->unit, cg->sd_user, &e) < 0) {
       kist_warn("%s", kist_error_message(e));
       kist_error_release(&e);
     }

@@ -66,6 +66,7 @@ STUB(kist_dl_selinux, int, setexeccon, (const char *con), (con), return -1)
 STUB(SD, int, sd_booted, (void), (), return -ELIBACC)
 STUB(SD, int, sd_bus_new, (sd_bus * *ret), (ret), return -ELIBACC)
 STUB(SD, int, sd_bus_open_system, (sd_bus * *ret), (ret), return -ELIBACC)
+STUB(SD, int, sd_bus_open_user, (sd_bus * *ret), (ret), return -ELIBACC)
 STUB(SD, int, sd_bus_set_address, (sd_bus * bus, const char *address), (bus, address),
      return -ELIBACC)
 STUB(SD, int, sd_bus_start, (sd_bus * bus), (bus), return -ELIBACC)

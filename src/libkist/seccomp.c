@@ -22,6 +22,7 @@
 #include "log.h"
 #include "dl.h"
 #include "seccomp.h"
+#include "sync.h"
 #include "util.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
@@ -816,31 +817,16 @@ int kist_seccomp_send_listener(const char *listener_path, int notify_fd,
 
   const char *p = process_state_json;
   size_t left = strlen(p);
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  memset(&ctl, 0, sizeof ctl);
-  struct iovec iov = {.iov_base = (void *)p, .iov_len = left};
-  struct msghdr msg = {
-    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
   /* The fd rides on the first chunk; a stream may take the rest later. */
+  int fd = notify_fd;
   while (left > 0) {
-    ssize_t w = sendmsg(sk, &msg, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR)
-      continue;
+    struct iovec iov = {.iov_base = (void *)p, .iov_len = left};
+    ssize_t w = kist_sendmsg_fd(sk, &iov, 1, fd);
     if (w < 0)
       return kist_fail(err, errno, "send to seccomp listener %s", listener_path);
+    p += w;
     left -= (size_t)w;
-    iov.iov_base = (char *)iov.iov_base + w;
-    iov.iov_len = left;
-    msg.msg_control = NULL;
-    msg.msg_controllen = 0;
+    fd = -1;
   }
   return 0;
 }

@@ -15,20 +15,13 @@ struct wire_hdr {
   uint32_t len;
 };
 
-int kist_sync_send(int sock, enum kist_sync_type type, int32_t value, const char *text, int fd,
-                   kist_error_t *err)
+ssize_t kist_sendmsg_fd(int sock, const struct iovec *iov, size_t n, int fd)
 {
-  struct wire_hdr h = {.type = type, .value = value};
-  size_t tlen = text ? strlen(text) + 1 : 0;
-  if (tlen > KIST_SYNC_BUFSIZE - sizeof h - 1)
-    tlen = KIST_SYNC_BUFSIZE - sizeof h - 1; /* a truncated message beats none */
-  h.len = (uint32_t)tlen;
-  struct iovec iov[2] = {{&h, sizeof h}, {(void *)text, tlen}};
   union {
     char buf[CMSG_SPACE(sizeof(int))];
     struct cmsghdr align;
   } c;
-  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = tlen ? 2 : 1};
+  struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = n};
   if (fd >= 0) {
     memset(&c, 0, sizeof c);
     mh.msg_control = c.buf;
@@ -43,6 +36,19 @@ int kist_sync_send(int sock, enum kist_sync_type type, int32_t value, const char
   do
     r = sendmsg(sock, &mh, MSG_NOSIGNAL);
   while (r < 0 && errno == EINTR);
+  return r;
+}
+
+int kist_sync_send(int sock, enum kist_sync_type type, int32_t value, const char *text, int fd,
+                   kist_error_t *err)
+{
+  struct wire_hdr h = {.type = type, .value = value};
+  size_t tlen = text ? strlen(text) + 1 : 0;
+  if (tlen > KIST_SYNC_BUFSIZE - sizeof h - 1)
+    tlen = KIST_SYNC_BUFSIZE - sizeof h - 1; /* a truncated message beats none */
+  h.len = (uint32_t)tlen;
+  struct iovec iov[2] = {{&h, sizeof h}, {(void *)text, tlen}};
+  ssize_t r = kist_sendmsg_fd(sock, iov, tlen ? 2 : 1, fd);
   if (r < 0)
     return kist_fail(err, errno, "sync: send message %u", (unsigned)type);
   return 0;

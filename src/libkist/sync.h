@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "error.h"
 
@@ -33,6 +34,11 @@ struct kist_sync_msg {
   uint32_t len; /* bytes of text after the header, NUL included */
   char *text;   /* points into the receive buffer; NULL when len == 0 */
 };
+
+/* One sendmsg(2) of iov[0..n) with fd (>= 0) attached as SCM_RIGHTS,
+ * retried on EINTR, never raising SIGPIPE. Returns the bytes sent, or -1
+ * with errno set (the caller names what it was sending). */
+ssize_t kist_sendmsg_fd(int sock, const struct iovec *iov, size_t n, int fd);
 
 /* Sends one message; fd >= 0 is passed with SCM_RIGHTS. */
 int kist_sync_send(int sock, enum kist_sync_type type, int32_t value, const char *text, int fd,

@@ -31,23 +31,8 @@ int kist_console_socket_connect(const char *path, kist_error_t *err)
 
 static int send_fd(int sock, int fd, const char *name, kist_error_t *err)
 {
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } c;
-  memset(&c, 0, sizeof c);
   struct iovec iov = {(void *)name, strlen(name)};
-  struct msghdr mh = {
-    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-  ssize_t r;
-  do
-    r = sendmsg(sock, &mh, MSG_NOSIGNAL);
-  while (r < 0 && errno == EINTR);
+  ssize_t r = kist_sendmsg_fd(sock, &iov, 1, fd);
   if (r < 0)
     return kist_fail(err, errno, "--console-socket: send the terminal");
   return 0;

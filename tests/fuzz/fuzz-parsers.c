@@ -32,6 +32,7 @@
 #include "cgroup.h"
 #include "context.h"
 #include "mounts.h"
+#include "paths.h"
 #include "process.h"
 #include "signals.h"
 #include "state.h"
@@ -205,35 +206,35 @@ static void cgroups_path(const char *s, bool systemd)
 /* ---- 6: mounts ---- */
 
 /* The path as the kernel resolves it (without symlinks): "//" and "." go,
- * ".." climbs but not above "/". */
+ * ".." climbs but not above "/".  Written as a stack of components, unlike
+ * kist_path_clean's in-place scan, so that it is an independent oracle. */
 static char *clean_path(const char *s)
 {
-  size_t n = strlen(s);
-  char *out = xmalloc(n + 2);
-  size_t o = 0;
-  const char *p = s;
-  while (*p) {
-    while (*p == '/')
-      p++;
-    const char *e = strchrnul(p, '/');
-    size_t len = (size_t)(e - p);
-    if (len == 0 || (len == 1 && p[0] == '.')) {
-      /* nothing */
-    } else if (len == 2 && p[0] == '.' && p[1] == '.') {
-      while (o > 0 && out[o - 1] != '/')
-        o--;
-      if (o > 0)
-        o--;
-    } else {
-      out[o++] = '/';
-      memcpy(out + o, p, len);
-      o += len;
+  cleanup_free char *copy = xstrdup(s);
+  size_t cap = strlen(s) / 2 + 2, n = 0;
+  cleanup_free const char **stack = xmalloc(cap * sizeof *stack);
+  char *save = NULL;
+  for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+    if (strcmp(c, ".") == 0)
+      continue;
+    if (strcmp(c, "..") == 0) {
+      if (n > 0)
+        n--;
+      continue;
     }
-    p = e;
+    stack[n++] = c;
   }
-  if (o == 0)
-    out[o++] = '/';
-  out[o] = '\0';
+  size_t len = 2;
+  for (size_t i = 0; i < n; i++)
+    len += strlen(stack[i]) + 1;
+  char *out = xmalloc(len);
+  out[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    strcat(out, "/");
+    strcat(out, stack[i]);
+  }
+  if (n == 0)
+    strcpy(out, "/");
   return out;
 }
 
@@ -276,6 +277,9 @@ static void mount_(char *s, const char *input)
   for (size_t i = 0; i < m.options_len; i++)
     bind |= strcmp(m.options[i], "bind") == 0 || strcmp(m.options[i], "rbind") == 0;
   cleanup_free char *d = clean_path(m.destination);
+  cleanup_free char *k = kist_path_clean(m.destination);
+  if (strcmp(d, k) != 0)
+    fail("kist_path_clean disagrees with the component-stack oracle", m.destination);
   if (strcmp(d, "/proc") == 0 && (bind || m.type == NULL || strcmp(m.type, "proc") != 0))
     fail("something other than a proc mount accepted on /proc", m.destination);
   if (strncmp(d, "/proc/", 6) == 0) {

@@ -7,9 +7,9 @@
 #
 # Boot 1, busybox as init: tests/vm/smoke.bats (the lane itself: cgroup v2,
 # crun/runc/kist run a container) and tests/{lifecycle,cgroups,update,pause,
-# seccomp,exec,checkpoint}.bats, less the tests listed in EXCLUDE below.  Boot 2, systemd as
-# PID 1: only what differs there, the smoke and cgroups tests about systemd
-# (--systemd-cgroup through a transient scope); skipped with --no-systemd or
+# seccomp,exec,checkpoint,rootless-cgroup}.bats, less the tests listed in EXCLUDE below.  Boot 2, systemd as
+# PID 1: only what differs there, the smoke, cgroups and rootless-cgroup tests about systemd
+# (--systemd-cgroup through a transient scope, the user's manager); skipped with --no-systemd or
 # when the host has no systemd.  kist comes from $KIST_BUILD (default build/).
 #
 # Boot 3, busybox: the Podman basics and checkpoint/restore of
@@ -31,7 +31,7 @@ set -u
 {
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
-SUBSET=${KIST_VM_SUBSET:-lifecycle cgroups update pause seccomp exec checkpoint}
+SUBSET=${KIST_VM_SUBSET:-lifecycle cgroups update pause seccomp exec checkpoint rootless-cgroup}
 # Tests of those files that boot 1 leaves out (regexes on test names): they
 # would only skip there, run in boot 2, or check what is the same on every
 # kernel and cgroup layout (input validation, bookkeeping), which the host
@@ -159,9 +159,9 @@ count_tap "$tmp/busybox.tap" "$rc" "[vm]"
 
 if [ "$systemd" = 1 ] && [ -x /lib/systemd/systemd ]; then
   # Only what differs under systemd: the rest ran in the busybox guest.
-  echo "== VM lane, init=systemd: systemd tests of tests/vm/smoke.bats and tests/cgroups.bats"
+  echo "== VM lane, init=systemd: systemd tests of tests/vm/smoke.bats, tests/cgroups.bats, tests/rootless-cgroup.bats"
   start=$(date +%s)
-  "$HERE/run.sh" --init=systemd --filter tests/vm/smoke.bats,cgroups --output "$tmp/systemd.tap" \
+  "$HERE/run.sh" --init=systemd --filter tests/vm/smoke.bats,cgroups,rootless-cgroup --output "$tmp/systemd.tap" \
     --grep 'systemd|cgroup v2' --timeout "${KIST_VM_SYSTEMD_TIMEOUT:-900}"
   rc=$?
   echo "== VM lane, init=systemd: exit $rc after $(($(date +%s) - start)) s"
