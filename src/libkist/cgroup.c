@@ -54,6 +54,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1397,21 +1398,44 @@ static int parse_state(char *s, struct kist_cgroup *cg)
       if (cg->n >= KIST_CG_MAX_HIER)
         return -1;
       struct kist_cg_dir *d = &cg->d[cg->n];
-      int created, v2, off = 0;
-      unsigned ctrls;
-      char hier[64];
-      if (sscanf(l + 4, "%d %d %u %63s %n", &created, &v2, &ctrls, hier, &off) != 4 || off == 0 ||
-          l[4 + off] != '/')
+      /* "dir CREATED V2 CTRLS HIER REL", parsed by hand: list reads one
+       * such file per container. */
+      char *p = l + 4, *end;
+      long v[3];
+      for (int k = 0; k < 3; k++) {
+        errno = 0;
+        v[k] = strtol(p, &end, 10);
+        if (end == p || *end != ' ' || errno != 0 || v[k] < (k == 0 ? INT_MIN : 0) ||
+            v[k] > (k == 2 ? (long)UINT_MAX : INT_MAX))
+          return -1;
+        p = end + 1;
+      }
+      char *hier = p;
+      p = strchr(p, ' ');
+      if (p == NULL || p == hier || (size_t)(p - hier) >= sizeof d->hier || p[1] != '/')
         return -1;
-      *d = (struct kist_cg_dir){.created = created, .v2 = v2, .ctrls = ctrls, .fd = -1};
+      *p++ = '\0';
+      *d = (struct kist_cg_dir){
+        .created = (int)v[0], .v2 = (int)v[1], .ctrls = (unsigned)v[2], .fd = -1};
       snprintf(d->hier, sizeof d->hier, "%s", strcmp(hier, "-") == 0 ? "" : hier);
       if (strstr(d->hier, "..") || strchr(d->hier, '/'))
         return -1;
-      d->rel = xstrdup(l + 4 + off);
+      d->rel = xstrdup(p);
       cg->n++;
     }
   }
   return cg->path ? 0 : -1;
+}
+
+int kist_cgroup_parse(char *text, struct kist_cgroup **out, kist_error_t *err)
+{
+  struct kist_cgroup *cg = xzalloc(sizeof *cg);
+  if (parse_state(text, cg) < 0) {
+    kist_cgroup_free(cg);
+    return kist_fail(err, 0, "cgroup state file is corrupt");
+  }
+  *out = cg;
+  return 0;
 }
 
 int kist_cgroup_load(const struct kist_context *ctx, int state_dirfd, struct kist_cgroup **out,
@@ -1425,13 +1449,7 @@ int kist_cgroup_load(const struct kist_context *ctx, int state_dirfd, struct kis
     return errno == ENOENT ? 0 : kist_fail(err, errno, "open cgroup state");
   if (read_all_fd(fd, "cgroup state", &s, NULL, err) < 0)
     return -1;
-  struct kist_cgroup *cg = xzalloc(sizeof *cg);
-  if (parse_state(s, cg) < 0) {
-    kist_cgroup_free(cg);
-    return kist_fail(err, 0, "cgroup state file is corrupt");
-  }
-  *out = cg;
-  return 0;
+  return kist_cgroup_parse(s, out, err);
 }
 
 bool kist_cgroup_none(const struct kist_cgroup *cg)
