@@ -1026,17 +1026,14 @@ bool oci_regex_match(oci_regex *r, const char *s)
 {
   int state;
 
+  /* Checked every time (a few bytes), so the simple ones need no lock.  */
+  if (simple_ere(r->ere))
+    return simple_match(r->ere + 1, s);
   pthread_mutex_lock(&regex_lock);
-  if (r->state == 0) {
-    if (simple_ere(r->ere))
-      r->state = 2;
-    else
-      r->state = regcomp(&r->re, r->ere, REG_EXTENDED | REG_NOSUB) == 0 ? 1 : -1;
-  }
+  if (r->state == 0)
+    r->state = regcomp(&r->re, r->ere, REG_EXTENDED | REG_NOSUB) == 0 ? 1 : -1;
   state = r->state;
   pthread_mutex_unlock(&regex_lock);
-  if (state == 2)
-    return simple_match(r->ere + 1, s);
   /* A pattern we cannot compile is a bug in gen.py; do not reject input.  */
   if (state < 0)
     return true;

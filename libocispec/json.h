@@ -120,7 +120,7 @@ bool oci_version_ok(const char *s);
 typedef struct oci_regex {
   const char *ere;     /* POSIX ERE used for matching */
   const char *display; /* the schema's pattern, for messages */
-  int state;           /* 0 = not compiled, 1 = ok, -1 = failed, 2 = simple */
+  int state;           /* 0 = not compiled, 1 = ok, -1 = failed */
   regex_t re;
 } oci_regex;
 
