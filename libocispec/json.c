@@ -936,12 +936,99 @@ int oci_check_version(oci_pctx *c, const oci_json *n)
   return -1;
 }
 
+/* The schemas' patterns are anchored runs of literals and bracket
+   expressions, each maybe followed by *, + or ?.  Those are matched here
+   directly: no regcomp on every start, and none of libc's regex engine
+   (with its wide-character helpers) mapped into the process.  Any other
+   pattern goes to regcomp.  Bytes are compared as such, as regcomp does in
+   the C locale kist runs in.  */
+
+/* The end of the atom at P (a literal or a bracket expression), or NULL
+   when P is not one this matcher knows.  */
+static const char *simple_atom_end(const char *p)
+{
+  if (*p == '[') {
+    const char *q = p + 1;
+    if (*q == '^')
+      q++;
+    if (*q == ']')
+      q++; /* a leading ] is a member */
+    for (; *q && *q != ']'; q++)
+      if (*q == '[' || *q == '\\')
+        return NULL; /* classes, collating elements: not here */
+    return *q == ']' ? q + 1 : NULL;
+  }
+  if (*p == '\0' || strchr(".[]()|{}\\*+?^$", *p))
+    return NULL;
+  return p + 1;
+}
+
+static bool simple_ere(const char *re)
+{
+  size_t n = strlen(re);
+  if (n < 2 || re[0] != '^' || re[n - 1] != '$')
+    return false;
+  for (const char *p = re + 1; p < re + n - 1;) {
+    p = simple_atom_end(p);
+    if (p == NULL || p > re + n - 1)
+      return false;
+    if (*p == '*' || *p == '+' || *p == '?')
+      p++;
+  }
+  return true;
+}
+
+static bool simple_atom_match(const char *a, unsigned char ch)
+{
+  if (*a != '[')
+    return (unsigned char)*a == ch;
+  const char *q = a + 1;
+  bool neg = *q == '^', in = false;
+  if (neg)
+    q++;
+  for (bool first = true; first || *q != ']'; first = false) {
+    unsigned char lo = (unsigned char)*q, hi = lo;
+    if (q[1] == '-' && q[2] != ']' && q[2] != '\0') {
+      hi = (unsigned char)q[2];
+      q += 3;
+    } else {
+      q++;
+    }
+    if (ch >= lo && ch <= hi)
+      in = true;
+  }
+  return in != neg;
+}
+
+static bool simple_match(const char *p, const char *s)
+{
+  if (*p == '$' && p[1] == '\0')
+    return *s == '\0';
+  const char *next = simple_atom_end(p);
+  char q = *next;
+  if (q != '*' && q != '+' && q != '?')
+    return *s && simple_atom_match(p, (unsigned char)*s) && simple_match(next, s + 1);
+  size_t min = q == '+', max = q == '?' ? 1 : (size_t)-1, n = 0;
+  while (n < max && s[n] && simple_atom_match(p, (unsigned char)s[n]))
+    n++;
+  for (; n >= min; n--) { /* greedy, then back off */
+    if (simple_match(next + 1, s + n))
+      return true;
+    if (n == 0)
+      break;
+  }
+  return false;
+}
+
 static pthread_mutex_t regex_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool oci_regex_match(oci_regex *r, const char *s)
 {
   int state;
 
+  /* Checked every time (a few bytes), so the simple ones need no lock.  */
+  if (simple_ere(r->ere))
+    return simple_match(r->ere + 1, s);
   pthread_mutex_lock(&regex_lock);
   if (r->state == 0)
     r->state = regcomp(&r->re, r->ere, REG_EXTENDED | REG_NOSUB) == 0 ? 1 : -1;

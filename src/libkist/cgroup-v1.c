@@ -75,19 +75,17 @@ int kist_cg_v1_init_cpuset(int parentfd, int fd, const char *path, bool fresh, b
 
 bool kist_cg_v1_is_frozen(const struct kist_cg_dir *f)
 {
-  kist_error_t err = NULL;
-  cleanup_close int fd = kist_cg_dir_open(f, &err);
-  if (fd < 0) {
-    kist_error_release(&err);
-    return false;
-  }
+  /* One open and one read (list asks this of every running container). */
   cleanup_free char *dp = kist_cg_dir_path(f);
-  cleanup_free char *st = NULL;
-  if (kist_cg_read(fd, dp, "freezer.state", &st, &err) < 0) {
-    kist_error_release(&err);
+  cleanup_free char *path = xasprintf("%s/freezer.state", dp);
+  cleanup_close int fd = f->fd >= 0 ? openat(f->fd, "freezer.state", O_RDONLY | O_CLOEXEC)
+                                    : open(path, O_RDONLY | O_CLOEXEC);
+  char st[16];
+  ssize_t n = fd < 0 ? -1 : read_retry(fd, st, sizeof st - 1);
+  if (n <= 0)
     return false;
-  }
-  return strcmp(st, "FROZEN") == 0;
+  st[n] = '\0';
+  return strncmp(st, "FROZEN", 6) == 0 && (st[6] == '\n' || st[6] == '\0');
 }
 
 int kist_cg_v1_set_frozen(const struct kist_cg_dir *f, bool frozen, kist_error_t *err)

@@ -44,6 +44,8 @@ int kist_cgroup_enter(const struct kist_cgroup *cg, pid_t pid, kist_error_t *err
  * (and 0 returned) when the state has no cgroup file. Loading touches
  * nothing under /sys/fs/cgroup. */
 int kist_cgroup_save(const struct kist_cgroup *cg, int state_dirfd, kist_error_t *err);
+/* The cgroup record TEXT (a state dir's "cgroup" file; parsed in place). */
+int kist_cgroup_parse(char *text, struct kist_cgroup **out, kist_error_t *err);
 int kist_cgroup_load(const struct kist_context *ctx, int state_dirfd, struct kist_cgroup **out,
                      kist_error_t *err);
 

@@ -28,19 +28,12 @@ int kist_masks_validate(const oci_config *cfg, kist_error_t *err)
 /* Opens a path for masking; 0 with *fd = -1 when it does not exist. */
 static int open_target(int rootfd, const char *path, int *fd, kist_error_t *err)
 {
-  kist_error_t e2 = NULL;
-  *fd = kist_open_in_root(rootfd, path, O_PATH, 0, &e2);
-  if (*fd >= 0)
+  /* No message built for a path that is simply absent (most of the
+   * default list): that would cost strerror and its locale code. */
+  *fd = kist_open_in_root(rootfd, path, O_PATH, 0, NULL);
+  if (*fd >= 0 || errno == ENOENT || errno == ENOTDIR)
     return 0;
-  if (kist_error_errno(e2) == ENOENT || kist_error_errno(e2) == ENOTDIR) {
-    kist_error_release(&e2);
-    return 0;
-  }
-  if (err && *err == NULL)
-    *err = e2;
-  else
-    kist_error_release(&e2);
-  return -1;
+  return kist_fail(err, errno, "open %s in the rootfs", path);
 }
 
 static int mask_one(int rootfd, const char *path, size_t i, kist_error_t *err)

@@ -26,10 +26,25 @@ static bool in_init_userns(void)
 {
   static int cached = -1;
   if (cached < 0) {
-    cleanup_fclose FILE *f = fopen("/proc/self/uid_map", "re");
-    unsigned long a, b, c;
-    cached = f == NULL ||
-             (fscanf(f, "%lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 && c == 4294967295UL);
+    /* One read, no stdio stream: this is on every create's path. */
+    char buf[128];
+    cleanup_close int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read_retry(fd, buf, sizeof buf - 1);
+    unsigned long v[3] = {1, 1, 0};
+    if (n > 0) {
+      buf[n] = '\0';
+      char *p = buf;
+      for (int i = 0; i < 3; i++) {
+        while (*p == ' ')
+          p++;
+        char *end;
+        v[i] = strtoul(p, &end, 10);
+        if (end == p)
+          break;
+        p = end;
+      }
+    }
+    cached = fd < 0 || (v[0] == 0 && v[1] == 0 && v[2] == 4294967295UL);
   }
   return cached;
 }

@@ -322,6 +322,13 @@ int kist_state_load(int dirfd, const char *id, struct kist_state *st, kist_error
   }
   if (read_all_fd(fd, STATE_FILE, &data, NULL, err) < 0)
     return -1;
+  return kist_state_parse(data, id, st, err);
+}
+
+int kist_state_parse(const char *data, const char *id, struct kist_state *st, kist_error_t *err)
+{
+  if (st->id == NULL)
+    st->id = xstrdup(id);
   char ebuf[256];
   yajl_val root = yajl_tree_parse(data, ebuf, sizeof ebuf);
   if (root == NULL || !YAJL_IS_OBJECT(root)) {

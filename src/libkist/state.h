@@ -71,6 +71,8 @@ int kist_state_dir_open(int rootfd, const char *id, int lock_op, kist_error_t *e
 /* Reads state.json. A directory without one is a container being created
  * (or a leftover of a killed create): st->status = CREATING, only id set. */
 int kist_state_load(int dirfd, const char *id, struct kist_state *st, kist_error_t *err);
+/* The fields of state.json text DATA (st zeroed, or its id already set). */
+int kist_state_parse(const char *data, const char *id, struct kist_state *st, kist_error_t *err);
 
 /* Writes state.json atomically. */
 int kist_state_save(int dirfd, const struct kist_state *st, kist_error_t *err);
