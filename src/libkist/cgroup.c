@@ -854,10 +854,11 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
   cg->path = xstrdup(path);          /* for the records saved on the way */
   int dir_of[KIST_CG_MAX_HIER];
   int ret = 0;
-  for (size_t i = 0; i < lay->n && ret == 0; i++) {
+  size_t planned = 0;
+  for (size_t i = 0; i < lay->n; i++) {
     const struct kist_cg_hier *h = &lay->h[i];
     dir_of[i] = -1;
-    struct kist_cg_dir *d = &cg->d[cg->n];
+    struct kist_cg_dir *d = &cg->d[i];
     *d = (struct kist_cg_dir){.v2 = h->v2, .ctrls = h->ctrls, .fd = -1};
     snprintf(d->hier, sizeof d->hier, "%s", h->name);
     if (path[0] == '/') {
@@ -870,17 +871,31 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
       }
       d->rel = xasprintf("%s/%s", strcmp(own, "/") == 0 ? "" : own, path);
     }
-    cg->n++;
-    if (state_dirfd >= 0) {
-      /* Recorded first, so a kist killed during make_dir leaves delete what
-       * to remove (make_dir's own count replaces the guess). */
-      d->created = missing_components(d);
-      claim_parents(d, keep);
-      if (d->created > 0 && kist_cgroup_save(cg, state_dirfd, err) < 0) {
-        ret = -1;
-        break;
-      }
+    planned++;
+  }
+  if (ret == 0 && state_dirfd >= 0) {
+    /* Every dir is recorded before any is made (one write, not one per
+     * hierarchy), so a kist killed during make_dir leaves delete what to
+     * remove; make_dir's own counts replace the guesses. */
+    bool any = false;
+    cg->n = planned;
+    for (size_t i = 0; i < planned; i++) {
+      cg->d[i].created = missing_components(&cg->d[i]);
+      claim_parents(&cg->d[i], keep);
+      any |= cg->d[i].created > 0;
     }
+    if (any && kist_cgroup_save(cg, state_dirfd, err) < 0)
+      ret = -1;
+    cg->n = 0;
+  }
+  for (size_t i = 0; i < planned && ret == 0; i++) {
+    const struct kist_cg_hier *h = &lay->h[i];
+    struct kist_cg_dir *d = &cg->d[cg->n];
+    if (d != &cg->d[i]) { /* a rootless skip left a hole: close it */
+      *d = cg->d[i];
+      cg->d[i] = (struct kist_cg_dir){.fd = -1};
+    }
+    cg->n++;
     if (make_dir(d, &plan, err) < 0) {
       d->created = 0; /* make_dir removed what it made */
       int e = kist_error_errno(*err);
@@ -899,7 +914,7 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
           skipped = xstrdup(kist_error_message(*err));
         kist_error_release(err);
         cg->n--;
-        free(d->rel);
+        free(steal_pointer(&d->rel));
         continue;
       }
       ret = -1;
@@ -913,6 +928,8 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
     dir_of[i] = (int)(cg->n - 1);
     kist_test_point("cgroup:mkdir");
   }
+  for (size_t k = cg->n; k < planned; k++) /* planned, never taken over */
+    free(steal_pointer(&cg->d[k].rel));
 
   if (ret == 0) {
     const struct kist_cg_dir *v2 = kist_cg_find_v2(cg);
@@ -1427,6 +1444,11 @@ static long now_ms(void)
  * Only directories are removed: cgroupfs has no other entries to delete. */
 static int rmdir_tree(const char *path, long deadline, int depth, kist_error_t *err)
 {
+  /* Mostly a leaf that is already empty: one rmdir, no listing. */
+  if (rmdir(path) == 0 || errno == ENOENT)
+    return 0;
+  if (errno != EBUSY && errno != ENOTEMPTY)
+    return kist_fail(err, errno, "rmdir %s", path);
   DIR *d = opendir(path);
   if (d == NULL)
     return errno == ENOENT ? 0 : kist_fail(err, errno, "open %s", path);

@@ -421,10 +421,22 @@ int close_fds_from(int from, const int *keep, size_t nkeep)
 char *rfc3339_now(void)
 {
   struct timespec ts;
-  struct tm tm;
-  char buf[64];
   clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+  /* The civil date by hand: glibc's gmtime_r and strftime both load the
+   * local time zone on first use (/etc/localtime: seven syscalls on every
+   * create) for a stamp that is UTC anyway. */
+  long long days = ts.tv_sec / 86400, secs = ts.tv_sec % 86400;
+  if (secs < 0) {
+    secs += 86400;
+    days--;
+  }
+  long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+  long long doe = z - era * 146097;
+  long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long long mp = (5 * doy + 2) / 153;
+  long long day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+  long long year = yoe + era * 400 + (month <= 2);
+  return xasprintf("%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09ldZ", year, month, day,
+                   secs / 3600, secs / 60 % 60, secs % 60, ts.tv_nsec);
 }
