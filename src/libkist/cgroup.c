@@ -618,13 +618,21 @@ static int make_dir(struct kist_cg_dir *d, const struct kist_cg_plan *plan, kist
   }
 }
 
+/* keep (may be NULL): in, an fd already open on w->file in d, or -1; out,
+ * the fd of a plain successful write, for a next write to the same file
+ * (device rules are a dozen writes to devices.allow: one open). */
 static int apply_write(const struct kist_cgroup *cg, const struct kist_cg_dir *d,
                        const struct kist_cg_write *w, const struct kist_cg_write *next,
-                       bool *used_next, kist_error_t *err)
+                       bool *used_next, int *keep, kist_error_t *err)
 {
   cleanup_free char *dp = kist_cg_dir_path(d);
   const char *file = w->file, *value = w->value;
-  cleanup_close int fd = openat(d->fd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  bool plain = keep && w->alt_file == NULL && !(w->flags & KIST_CGW_SWAP_ORDER);
+  cleanup_close int fd = -1;
+  if (plain && *keep >= 0)
+    fd = steal_fd(keep);
+  else
+    fd = openat(d->fd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0 && errno == ENOENT && w->alt_file) {
     file = w->alt_file;
     value = w->alt_value ? w->alt_value : w->value;
@@ -641,14 +649,17 @@ static int apply_write(const struct kist_cgroup *cg, const struct kist_cg_dir *d
   }
   if (fd < 0)
     return kist_fail(err, errno, "%s: open %s/%s", w->field, dp, file);
-  if (write(fd, value, strlen(value)) >= 0)
+  if (write(fd, value, strlen(value)) >= 0) {
+    if (plain)
+      *keep = steal_fd(&fd);
     return 0;
+  }
   int e = errno;
   if (e == EINVAL && (w->flags & KIST_CGW_SWAP_ORDER) && next && !*used_next) {
     /* Lowering memory+swap below the current memory limit (a joined cgroup):
      * the other order works. */
     *used_next = true;
-    if (apply_write(cg, d, next, NULL, used_next, err) < 0)
+    if (apply_write(cg, d, next, NULL, used_next, NULL, err) < 0)
       return -1;
     if (write(fd, value, strlen(value)) >= 0)
       return 0;
@@ -685,9 +696,12 @@ static int apply_plan(const struct kist_cgroup *cg, const int *dir_of, const str
                       kist_error_t *err)
 {
   const struct kist_cg_layout *lay = kist_cg_layout();
+  cleanup_close int kept = -1; /* open on p->w[i - 1].file in its dir */
   for (size_t i = 0; i < p->n; i++) {
     const struct kist_cg_write *w = &p->w[i];
     int h = lay->where[w->ctrl];
+    if (kept >= 0 && (i == 0 || p->w[i - 1].ctrl != w->ctrl || strcmp(p->w[i - 1].file, w->file)))
+      close(steal_fd(&kept));
     if ((h < 0 || dir_of[h] < 0) && w->ctrl == KIST_CG_DEVICES && !kist_privileged()) {
       /* Rootless, devices hierarchy not writable: the user's own device
        * permissions (and no mknod in a user namespace) are the limit. */
@@ -700,7 +714,7 @@ static int apply_plan(const struct kist_cgroup *cg, const int *dir_of, const str
                        kist_cg_ctrl_v1_name(w->ctrl));
     const struct kist_cg_write *next = i + 1 < p->n ? &p->w[i + 1] : NULL;
     bool used_next = false;
-    if (apply_write(cg, &cg->d[dir_of[h]], w, next, &used_next, err) < 0)
+    if (apply_write(cg, &cg->d[dir_of[h]], w, next, &used_next, &kept, err) < 0)
       return -1;
     if (used_next)
       i++;

@@ -154,10 +154,10 @@ struct creation {
   int sync_fd;
   pid_t pid, helper;
   int pidfd;
-  bool relay_tty;   /* run in the foreground relays the terminal itself */
-  bool hook_failed; /* a create/start hook failed: teardown runs poststop */
+  bool relay_tty;       /* run in the foreground relays the terminal itself */
+  bool hook_failed;     /* a create/start hook failed: teardown runs poststop */
   bool pidfile_written; /* teardown removes it */
-  int netns_fd;     /* the init's network namespace once netDevices moved in, else -1 */
+  int netns_fd;         /* the init's network namespace once netDevices moved in, else -1 */
   struct kist_state st;
 };
 
