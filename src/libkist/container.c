@@ -429,13 +429,20 @@ static int init_died(struct creation *c, kist_error_t *err)
 static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
 {
   char buf[KIST_SYNC_BUFSIZE];
+  bool reset = false;
   for (;;) {
     struct kist_sync_msg m;
     kist_error_t e = NULL;
     if (kist_sync_recv(c->sync_fd, &m, buf, sizeof buf, NULL, 1, &e) < 0) {
-      /* A peer that dies with our message unread resets the connection. */
+      /* A peer that dies with our message unread (DONE is sent early)
+       * resets the connection, and the reset is reported before what it
+       * sent last: read once more for its error, else EOF. */
       if (kist_error_errno(e) == ECONNRESET) {
         kist_error_release(&e);
+        if (!reset) {
+          reset = true;
+          continue;
+        }
         return init_died(c, err);
       }
       if (err && *err == NULL)
@@ -491,9 +498,9 @@ static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
   }
 }
 
-/* The init's start time, state.json and the pid file; then DONE lets the
- * init go on once it is ready. */
-static int save_created(struct creation *c, bool start_now, kist_error_t *err)
+/* The init's start time, state.json and the pid file: what must exist
+ * before DONE lets the init go on once it is ready. */
+static int save_created(struct creation *c, kist_error_t *err)
 {
   c->st.pid = c->pid;
   if (kist_proc_stat(c->pid, NULL, &c->st.starttime) < 0)
@@ -506,7 +513,7 @@ static int save_created(struct creation *c, bool start_now, kist_error_t *err)
     c->pidfile_written = true;
   }
   kist_test_point("create:saved");
-  return kist_sync_send(c->sync_fd, KIST_SYNC_DONE, start_now, NULL, -1, err);
+  return 0;
 }
 
 static int creation_spawn(struct creation *c, bool start_now, int *exit_code, kist_error_t *err)
@@ -630,12 +637,27 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
   const oci_config_hooks *h = cfg->hooks;
   bool early = !slow && !kist_netdev_wanted(cfg) &&
                !(h && (h->prestart_len || h->create_runtime_len || h->create_container_len));
-  if (early && save_created(c, start_now, err) < 0)
+  kist_error_t done_err = NULL;
+  if (early && save_created(c, err) < 0)
     goto fail;
-  if (creation_talk(c, exit_code, err) < 0)
+  /* An init that failed at once has closed its end: what it sent says why
+   * (creation_talk), not our EPIPE. */
+  if (early)
+    (void)kist_sync_send(c->sync_fd, KIST_SYNC_DONE, start_now, NULL, -1, &done_err);
+  if (creation_talk(c, exit_code, err) < 0) {
+    kist_error_release(&done_err);
     goto fail;
+  }
   kist_test_point("create:ready");
-  if (!early && save_created(c, start_now, err) < 0)
+  if (done_err) {
+    if (err && *err == NULL)
+      *err = done_err;
+    else
+      kist_error_release(&done_err);
+    goto fail;
+  }
+  if (!early && (save_created(c, err) < 0 ||
+                 kist_sync_send(c->sync_fd, KIST_SYNC_DONE, start_now, NULL, -1, err) < 0))
     goto fail;
   /* Created: from now on kill, delete -f, state must not wait for us (run
    * keeps going for the life of the process). */
