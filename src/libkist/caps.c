@@ -203,23 +203,23 @@ static void drop_unavailable(struct caps_plan *p, const struct capset *have_prm)
 {
   int last = kernel_last_cap();
   for (int cap = 0; cap <= last; cap++) {
+    bool asked = capset_has(&p->eff, cap) || capset_has(&p->prm, cap) || capset_has(&p->inh, cap) ||
+                 capset_has(&p->amb, cap);
+    if (!asked)
+      continue; /* nothing to take out of the plan: no bounding set read */
     bool have =
       capset_has(have_prm, cap) && prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0) > 0;
     if (have)
       continue;
-    bool asked = capset_has(&p->eff, cap) || capset_has(&p->prm, cap) || capset_has(&p->inh, cap) ||
-                 capset_has(&p->amb, cap);
     uint32_t mask = ~(1u << (cap % 32));
     p->eff.w[cap / 32] &= mask;
     p->prm.w[cap / 32] &= mask;
     p->inh.w[cap / 32] &= mask;
     p->amb.w[cap / 32] &= mask;
-    if (asked) {
-      char *name = cap_to_name(cap);
-      kist_warn("process.capabilities: %s is not available to the runtime; not granted",
-                name ? name : "?");
-      cap_free(name);
-    }
+    char *name = cap_to_name(cap);
+    kist_warn("process.capabilities: %s is not available to the runtime; not granted",
+              name ? name : "?");
+    cap_free(name);
   }
 }
 

@@ -63,9 +63,43 @@ static int copy_from_parent(int parentfd, int fd, const char *path, const char *
   return kist_cg_write(fd, path, file, val, err);
 }
 
+/* Whether the top cpuset of the hierarchy holding path balances load
+ * (cpuset.sched_load_balance 1, the default): the kernel then makes one
+ * scheduler domain of all CPUs whatever the flag of any other cpuset says. */
+static bool top_balances(const char *path)
+{
+  static int cached = -1;
+  if (cached >= 0)
+    return cached;
+  size_t n = strlen(KIST_CG_ROOT);
+  if (strncmp(path, KIST_CG_ROOT "/", n + 1) != 0)
+    return false;
+  const char *hier = path + n + 1, *end = strchrnul(hier, '/');
+  cleanup_free char *top = xasprintf("%s/%.*s", KIST_CG_ROOT, (int)(end - hier), hier);
+  cleanup_close int tfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_free char *v = NULL;
+  kist_error_t ign = NULL;
+  if (tfd < 0 || kist_cg_read(tfd, top, "cpuset.sched_load_balance", &v, &ign) < 0) {
+    kist_error_release(&ign);
+    return false;
+  }
+  cached = strcmp(v, "1") == 0;
+  return cached;
+}
+
 int kist_cg_v1_init_cpuset(int parentfd, int fd, const char *path, bool fresh, bool need_cpus,
                            bool need_mems, kist_error_t *err)
 {
+  /* On v1 every cpus write to a balancing cpuset rebuilds the scheduler
+   * domains (a third of a millisecond here, twice per container, and again
+   * in a kworker when the cpuset goes), though with a balancing top cpuset
+   * a child's flag changes nothing: a dir we just made, still empty (no
+   * rebuild yet), stops asking for it before it gets its CPUs. */
+  if (fresh && top_balances(path)) {
+    kist_error_t ign = NULL;
+    if (kist_cg_write(fd, path, "cpuset.sched_load_balance", "0", &ign) < 0)
+      kist_error_release(&ign);
+  }
   if (need_cpus && copy_from_parent(parentfd, fd, path, "cpuset.cpus", fresh, err) < 0)
     return -1;
   if (need_mems && copy_from_parent(parentfd, fd, path, "cpuset.mems", fresh, err) < 0)

@@ -701,13 +701,21 @@ static int make_dir(struct kist_cg_dir *d, const struct kist_cg_plan *plan, kist
   }
 }
 
+/* keep (may be NULL): in, an fd already open on w->file in d, or -1; out,
+ * the fd of a plain successful write, for a next write to the same file
+ * (device rules are a dozen writes to devices.allow: one open). */
 static int apply_write(const struct kist_cgroup *cg, const struct kist_cg_dir *d,
                        const struct kist_cg_write *w, const struct kist_cg_write *next,
-                       bool *used_next, kist_error_t *err)
+                       bool *used_next, int *keep, kist_error_t *err)
 {
   cleanup_free char *dp = kist_cg_dir_path(d);
   const char *file = w->file, *value = w->value;
-  cleanup_close int fd = openat(d->fd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  bool plain = keep && w->alt_file == NULL && !(w->flags & KIST_CGW_SWAP_ORDER);
+  cleanup_close int fd = -1;
+  if (plain && *keep >= 0)
+    fd = steal_fd(keep);
+  else
+    fd = openat(d->fd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0 && errno == ENOENT && w->alt_file) {
     file = w->alt_file;
     value = w->alt_value ? w->alt_value : w->value;
@@ -724,14 +732,17 @@ static int apply_write(const struct kist_cgroup *cg, const struct kist_cg_dir *d
   }
   if (fd < 0)
     return kist_fail(err, errno, "%s: open %s/%s", w->field, dp, file);
-  if (write(fd, value, strlen(value)) >= 0)
+  if (write(fd, value, strlen(value)) >= 0) {
+    if (plain)
+      *keep = steal_fd(&fd);
     return 0;
+  }
   int e = errno;
   if (e == EINVAL && (w->flags & KIST_CGW_SWAP_ORDER) && next && !*used_next) {
     /* Lowering memory+swap below the current memory limit (a joined cgroup):
      * the other order works. */
     *used_next = true;
-    if (apply_write(cg, d, next, NULL, used_next, err) < 0)
+    if (apply_write(cg, d, next, NULL, used_next, NULL, err) < 0)
       return -1;
     if (write(fd, value, strlen(value)) >= 0)
       return 0;
@@ -768,9 +779,12 @@ static int apply_plan(const struct kist_cgroup *cg, const int *dir_of, const str
                       kist_error_t *err)
 {
   const struct kist_cg_layout *lay = kist_cg_layout();
+  cleanup_close int kept = -1; /* open on p->w[i - 1].file in its dir */
   for (size_t i = 0; i < p->n; i++) {
     const struct kist_cg_write *w = &p->w[i];
     int h = lay->where[w->ctrl];
+    if (kept >= 0 && (i == 0 || p->w[i - 1].ctrl != w->ctrl || strcmp(p->w[i - 1].file, w->file)))
+      close(steal_fd(&kept));
     if ((h < 0 || dir_of[h] < 0) && w->ctrl == KIST_CG_DEVICES && !kist_privileged()) {
       /* Rootless, devices hierarchy not writable: the user's own device
        * permissions (and no mknod in a user namespace) are the limit. */
@@ -783,7 +797,7 @@ static int apply_plan(const struct kist_cgroup *cg, const int *dir_of, const str
                        kist_cg_ctrl_v1_name(w->ctrl));
     const struct kist_cg_write *next = i + 1 < p->n ? &p->w[i + 1] : NULL;
     bool used_next = false;
-    if (apply_write(cg, &cg->d[dir_of[h]], w, next, &used_next, err) < 0)
+    if (apply_write(cg, &cg->d[dir_of[h]], w, next, &used_next, &kept, err) < 0)
       return -1;
     if (used_next)
       i++;
@@ -951,10 +965,11 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
   cg->path = xstrdup(path);          /* for the records saved on the way */
   int dir_of[KIST_CG_MAX_HIER];
   int ret = 0;
-  for (size_t i = 0; i < lay->n && ret == 0; i++) {
+  size_t planned = 0;
+  for (size_t i = 0; i < lay->n; i++) {
     const struct kist_cg_hier *h = &lay->h[i];
     dir_of[i] = -1;
-    struct kist_cg_dir *d = &cg->d[cg->n];
+    struct kist_cg_dir *d = &cg->d[i];
     *d = (struct kist_cg_dir){.v2 = h->v2, .ctrls = h->ctrls, .fd = -1};
     snprintf(d->hier, sizeof d->hier, "%s", h->name);
     if (path[0] == '/') {
@@ -967,17 +982,31 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
       }
       d->rel = relative_path(own, h->v2, path);
     }
-    cg->n++;
-    if (state_dirfd >= 0) {
-      /* Recorded first, so a kist killed during make_dir leaves delete what
-       * to remove (make_dir's own count replaces the guess). */
-      d->created = missing_components(d);
-      claim_parents(d, keep);
-      if (d->created > 0 && kist_cgroup_save(cg, state_dirfd, err) < 0) {
-        ret = -1;
-        break;
-      }
+    planned++;
+  }
+  if (ret == 0 && state_dirfd >= 0) {
+    /* Every dir is recorded before any is made (one write, not one per
+     * hierarchy), so a kist killed during make_dir leaves delete what to
+     * remove; make_dir's own counts replace the guesses. */
+    bool any = false;
+    cg->n = planned;
+    for (size_t i = 0; i < planned; i++) {
+      cg->d[i].created = missing_components(&cg->d[i]);
+      claim_parents(&cg->d[i], keep);
+      any |= cg->d[i].created > 0;
     }
+    if (any && kist_cgroup_save(cg, state_dirfd, err) < 0)
+      ret = -1;
+    cg->n = 0;
+  }
+  for (size_t i = 0; i < planned && ret == 0; i++) {
+    const struct kist_cg_hier *h = &lay->h[i];
+    struct kist_cg_dir *d = &cg->d[cg->n];
+    if (d != &cg->d[i]) { /* a rootless skip left a hole: close it */
+      *d = cg->d[i];
+      cg->d[i] = (struct kist_cg_dir){.fd = -1};
+    }
+    cg->n++;
     if (make_dir(d, &plan, err) < 0) {
       d->created = 0; /* make_dir removed what it made */
       int e = kist_error_errno(*err);
@@ -999,7 +1028,7 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
           skipped = xstrdup(kist_error_message(*err));
         kist_error_release(err);
         cg->n--;
-        free(d->rel);
+        free(steal_pointer(&d->rel));
         continue;
       }
       ret = -1;
@@ -1013,6 +1042,8 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
     dir_of[i] = (int)(cg->n - 1);
     kist_test_point("cgroup:mkdir");
   }
+  for (size_t k = cg->n; k < planned; k++) /* planned, never taken over */
+    free(steal_pointer(&cg->d[k].rel));
 
   if (ret == 0) {
     const struct kist_cg_dir *v2 = kist_cg_find_v2(cg);
@@ -1582,6 +1613,11 @@ static long now_ms(void)
  * Only directories are removed: cgroupfs has no other entries to delete. */
 static int rmdir_tree(const char *path, long deadline, int depth, kist_error_t *err)
 {
+  /* Mostly a leaf that is already empty: one rmdir, no listing. */
+  if (rmdir(path) == 0 || errno == ENOENT)
+    return 0;
+  if (errno != EBUSY && errno != ENOTEMPTY)
+    return kist_fail(err, errno, "rmdir %s", path);
   DIR *d = opendir(path);
   if (d == NULL)
     return errno == ENOENT ? 0 : kist_fail(err, errno, "open %s", path);

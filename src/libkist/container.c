@@ -154,9 +154,10 @@ struct creation {
   int sync_fd;
   pid_t pid, helper;
   int pidfd;
-  bool relay_tty;   /* run in the foreground relays the terminal itself */
-  bool hook_failed; /* a create/start hook failed: teardown runs poststop */
-  int netns_fd;     /* the init's network namespace once netDevices moved in, else -1 */
+  bool relay_tty;       /* run in the foreground relays the terminal itself */
+  bool hook_failed;     /* a create/start hook failed: teardown runs poststop */
+  bool pidfile_written; /* teardown removes it */
+  int netns_fd;         /* the init's network namespace once netDevices moved in, else -1 */
   struct kist_state st;
 };
 
@@ -233,6 +234,8 @@ static void creation_teardown(struct creation *c)
   }
   if (c->dirfd >= 0 && kist_state_remove(c->rootfd, c->id, &e2) < 0)
     kist_log_error_release(&e2);
+  if (c->pidfile_written && unlinkat(c->pidfile.dirfd, c->pidfile.base, 0) < 0 && errno != ENOENT)
+    kist_debug("remove the pid file %s: %s", c->pidfile.base, strerror(errno));
 }
 
 /* Everything that can be checked before anything exists. */
@@ -426,13 +429,20 @@ static int init_died(struct creation *c, kist_error_t *err)
 static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
 {
   char buf[KIST_SYNC_BUFSIZE];
+  bool reset = false;
   for (;;) {
     struct kist_sync_msg m;
     kist_error_t e = NULL;
     if (kist_sync_recv(c->sync_fd, &m, buf, sizeof buf, NULL, 1, &e) < 0) {
-      /* A peer that dies with our message unread resets the connection. */
+      /* A peer that dies with our message unread (DONE is sent early)
+       * resets the connection, and the reset is reported before what it
+       * sent last: read once more for its error, else EOF. */
       if (kist_error_errno(e) == ECONNRESET) {
         kist_error_release(&e);
+        if (!reset) {
+          reset = true;
+          continue;
+        }
         return init_died(c, err);
       }
       if (err && *err == NULL)
@@ -486,6 +496,24 @@ static int creation_talk(struct creation *c, int *exit_code, kist_error_t *err)
       return kist_fail(err, EPROTO, "sync: unexpected message %u from the init", m.type);
     }
   }
+}
+
+/* The init's start time, state.json and the pid file: what must exist
+ * before DONE lets the init go on once it is ready. */
+static int save_created(struct creation *c, kist_error_t *err)
+{
+  c->st.pid = c->pid;
+  if (kist_proc_stat(c->pid, NULL, &c->st.starttime) < 0)
+    return kist_fail(err, errno, "read the start time of the init (pid %d)", (int)c->pid);
+  if (kist_state_save(c->dirfd, &c->st, err) < 0)
+    return -1;
+  if (c->pidfile.dirfd >= 0) {
+    if (kist_pid_file_write(&c->pidfile, c->pid, err) < 0)
+      return -1;
+    c->pidfile_written = true;
+  }
+  kist_test_point("create:saved");
+  return 0;
 }
 
 static int creation_spawn(struct creation *c, bool start_now, int *exit_code, kist_error_t *err)
@@ -601,20 +629,35 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
   fill_state(c, start_now ? KIST_STATUS_RUNNING : KIST_STATUS_CREATED);
   if (kist_sync_send(c->sync_fd, KIST_SYNC_GO, pid, NULL, -1, err) < 0)
     goto fail;
-  if (creation_talk(c, exit_code, err) < 0)
+  /* With nothing to serve before READY (one process from clone on, no
+   * prestart/createRuntime/createContainer hooks, no network devices to
+   * move), the state is saved and DONE queued while the init sets up: it
+   * goes on at READY without waiting for us. A failed setup still undoes
+   * it all (teardown). */
+  const oci_config_hooks *h = cfg->hooks;
+  bool early = !slow && !kist_netdev_wanted(cfg) &&
+               !(h && (h->prestart_len || h->create_runtime_len || h->create_container_len));
+  kist_error_t done_err = NULL;
+  if (early && save_created(c, err) < 0)
     goto fail;
-  kist_test_point("create:ready");
-
-  c->st.pid = c->pid;
-  if (kist_proc_stat(c->pid, NULL, &c->st.starttime) < 0) {
-    kist_fail(err, errno, "read the start time of the init (pid %d)", (int)c->pid);
+  /* An init that failed at once has closed its end: what it sent says why
+   * (creation_talk), not our EPIPE. */
+  if (early)
+    (void)kist_sync_send(c->sync_fd, KIST_SYNC_DONE, start_now, NULL, -1, &done_err);
+  if (creation_talk(c, exit_code, err) < 0) {
+    kist_error_release(&done_err);
     goto fail;
   }
-  if (kist_state_save(c->dirfd, &c->st, err) < 0 ||
-      kist_pid_file_write(&c->pidfile, c->pid, err) < 0)
+  kist_test_point("create:ready");
+  if (done_err) {
+    if (err && *err == NULL)
+      *err = done_err;
+    else
+      kist_error_release(&done_err);
     goto fail;
-  kist_test_point("create:saved");
-  if (kist_sync_send(c->sync_fd, KIST_SYNC_DONE, start_now, NULL, -1, err) < 0)
+  }
+  if (!early && (save_created(c, err) < 0 ||
+                 kist_sync_send(c->sync_fd, KIST_SYNC_DONE, start_now, NULL, -1, err) < 0))
     goto fail;
   /* Created: from now on kill, delete -f, state must not wait for us (run
    * keeps going for the life of the process). */

@@ -197,13 +197,15 @@ static int make_node(int rootfd, const char *path, int type, unsigned major, uns
   if (!is_node(&st, type, rdev) || st.st_nlink != 1)
     return kist_fail(err, 0, "%s was replaced by %s while it was made", path,
                      file_kind(st.st_mode));
-  if ((st.st_uid != uid || st.st_gid != gid) && fchownat(nfd, "", uid, gid, AT_EMPTY_PATH) < 0)
-    return kist_fail(err, errno, "chown %s", path);
-  /* chown may drop set-id bits, and an image's node keeps its own mode:
-   * chmod the inode itself (no fchmod on O_PATH; the fd's magic link is
-   * that inode, not a path lookup). */
-  if (fstat(nfd, &st) < 0)
-    return kist_fail(err, errno, "stat %s", path);
+  if (st.st_uid != uid || st.st_gid != gid) {
+    if (fchownat(nfd, "", uid, gid, AT_EMPTY_PATH) < 0)
+      return kist_fail(err, errno, "chown %s", path);
+    /* chown may have dropped set-id bits: look at the mode again. */
+    if (fstat(nfd, &st) < 0)
+      return kist_fail(err, errno, "stat %s", path);
+  }
+  /* An image's node keeps its own mode: chmod the inode itself (no fchmod
+   * on O_PATH; the fd's magic link is that inode, not a path lookup). */
   char p[KIST_FD_PATH_MAX];
   if ((st.st_mode & 07777) != (mode & 07777) && chmod(kist_fd_path(nfd, p), mode & 07777) < 0)
     return kist_fail(err, errno, "chmod %s", path);
