@@ -22,12 +22,8 @@ cd "$(dirname "$0")/.." || exit 1
 repo=$PWD
 bats_timeout=${KIST_BATS_TIMEOUT:-1200}
 
-passed=0 failed=0 skipped=0
-totals() {
-  echo "$passed passed, $failed failed, $skipped skipped"
-  [ "$failed" -eq 0 ]
-  exit
-}
+# shellcheck source=tests/tally.sh
+. tests/tally.sh
 
 if [ "$(id -u)" != 0 ]; then
   echo "run-all.sh: the suite creates containers: run it as root (sudo $0)" >&2
@@ -65,45 +61,6 @@ if ! build; then
   failed=1
   totals
 fi
-
-# ---- counting --------------------------------------------------------------
-# tap_count FILE: adds FILE's TAP results ("ok", "not ok", "# skip") to the
-# totals and prints how many result lines it saw.
-# tests/known-failures.txt lists tests that expose bugs not fixed yet, as
-# "FILE|TEST NAME|why" (FILE = the .bats name without .bats). They still run
-# every time; a failure of one is counted as skipped and printed with its
-# reason, and one that passes is announced so that its line gets removed.
-known_failure() { # FILE NAME -> prints the reason, or fails
-  [ -f tests/known-failures.txt ] || return 1
-  grep -F -- "$1|$2|" tests/known-failures.txt | head -n 1 | cut -d'|' -f3-
-}
-tap_count() { # FILE [BATS-NAME]
-  local line n=0 name why
-  while IFS= read -r line; do
-    case "$line" in
-    "ok "*" # skip"* | "ok "*" # SKIP"* | "not ok "*" # TODO"*) skipped=$((skipped + 1)) ;;
-    "ok "*)
-      passed=$((passed + 1))
-      name=$(sed -E 's/^ok [0-9]+ //' <<<"$line")
-      if [ -n "${2:-}" ] && why=$(known_failure "$2" "$name") && [ -n "$why" ]; then
-        echo "# known failure now passes, remove it from tests/known-failures.txt: $2: $name"
-      fi
-      ;;
-    "not ok "*)
-      name=$(sed -E 's/^not ok [0-9]+ //' <<<"$line")
-      if [ -n "${2:-}" ] && why=$(known_failure "$2" "$name") && [ -n "$why" ]; then
-        echo "# skip (known failure: $why): $2: $name"
-        skipped=$((skipped + 1))
-      else
-        failed=$((failed + 1))
-      fi
-      ;;
-    *) continue ;;
-    esac
-    n=$((n + 1))
-  done <"$1"
-  tap_seen=$n
-}
 
 # ---- C unit tests ----------------------------------------------------------
 # automake's harness leaves PROG.log (the program's output, TAP) and PROG.trs
@@ -174,14 +131,7 @@ for f in "${files[@]}"; do
     bats --tap "$f" </dev/null 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
   tap_count "$out" "$(basename "$f" .bats)"
-  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-    echo "not ok - $f: timed out after ${bats_timeout}s"
-    failed=$((failed + 1))
-  elif [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
-    # bats failed without a failing test (a syntax error, setup_file...).
-    echo "not ok - $f: bats exited with $rc"
-    failed=$((failed + 1))
-  fi
+  bats_verdict "$out" "$rc" "$bats_timeout" "$f"
   if [ "$(nodes_stat)" != "$nodes_before" ]; then
     echo "not ok - $f changed host device nodes:"
     diff <(echo "$nodes_before") <(nodes_stat) | sed 's/^/#   /'

@@ -24,12 +24,8 @@ build=${KIST_BUILD:-build}
 case "$build" in /*) ;; *) build=$repo/$build ;; esac
 timeout_s=${KIST_BATS_TIMEOUT:-600}
 
-passed=0 failed=0 skipped=0
-totals() {
-  echo "$passed passed, $failed failed, $skipped skipped"
-  [ "$failed" -eq 0 ]
-  exit
-}
+# shellcheck source=tests/tally.sh
+. tests/tally.sh
 die() {
   echo "rootless/run.sh: $*" >&2
   failed=$((failed + 1))
@@ -130,19 +126,7 @@ for f in "${files[@]}"; do
   (cd "$tmp/tmp" && as_user timeout --kill-after=30 "$timeout_s" bats --tap "$src/$f" </dev/null 2>&1) |
     sed -E 's/^(ok|not ok) ([0-9]+) /\1 \2 rootless: /' | tee "$out"
   rc=${PIPESTATUS[0]}
-  while IFS= read -r line; do
-    case "$line" in
-    "ok "*" # skip"* | "ok "*" # SKIP"*) skipped=$((skipped + 1)) ;;
-    "ok "*) passed=$((passed + 1)) ;;
-    "not ok "*) failed=$((failed + 1)) ;;
-    esac
-  done <"$out"
-  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-    echo "not ok - rootless: $f: timed out after ${timeout_s}s"
-    failed=$((failed + 1))
-  elif [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
-    echo "not ok - rootless: $f: bats exited with $rc"
-    failed=$((failed + 1))
-  fi
+  tap_count "$out"
+  bats_verdict "$out" "$rc" "$timeout_s" "rootless: $f"
 done
 totals
