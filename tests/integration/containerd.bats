@@ -99,6 +99,17 @@ ctd_stop() {
   rm -f "$t/pid"
 }
 
+# wait_stopped ID: waits up to 5 s for the task to be STOPPED, fails if not.
+wait_stopped() {
+  local i st
+  for ((i = 0; i < 100; i++)); do
+    st=$(cr task ls | awk -v id="$1" '$1 == id { print $3 }')
+    [ "$st" = STOPPED ] && return 0
+    sleep 0.05
+  done
+  assert_equal "$st" STOPPED
+}
+
 setup_file() {
   local t=$BATS_FILE_TMPDIR/ctd reason=
   mkdir -p "$t"
@@ -240,13 +251,7 @@ teardown() {
   assert_success
   run cr task kill -s TERM integ-k1
   assert_success
-  local i st
-  for ((i = 0; i < 100; i++)); do
-    st=$(cr task ls | awk '$1 == "integ-k1" { print $3 }')
-    [ "$st" = STOPPED ] && break
-    sleep 0.05
-  done
-  assert_equal "$st" STOPPED
+  wait_stopped integ-k1
   assert_equal "$(cat "$BATS_TEST_TMPDIR/integ-k1.log")" "got TERM"
   # delete of a stopped task reports its exit status.
   run cr task delete integ-k1
@@ -262,12 +267,7 @@ teardown() {
   assert_success
   run cr task kill -a -s KILL integ-k2
   assert_success
-  for ((i = 0; i < 100; i++)); do
-    st=$(cr task ls | awk '$1 == "integ-k2" { print $3 }')
-    [ "$st" = STOPPED ] && break
-    sleep 0.05
-  done
-  assert_equal "$st" STOPPED
+  wait_stopped integ-k2
   run cr task delete integ-k2
   assert_success
   run cr container rm integ-k2
