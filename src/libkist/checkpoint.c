@@ -120,22 +120,6 @@ static const oci_namespace_reference *find_ns(const oci_config *cfg, const char 
   return NULL;
 }
 
-/* "/a//b/" -> "/a/b": mount points as mountinfo spells them. */
-static char *clean_path(const char *p)
-{
-  char *out = xmalloc(strlen(p) + 2), *o = out;
-  *o++ = '/';
-  for (const char *s = p; *s; s++) {
-    if (*s == '/' && o[-1] == '/')
-      continue;
-    *o++ = *s;
-  }
-  if (o > out + 1 && o[-1] == '/')
-    o--;
-  *o = '\0';
-  return out;
-}
-
 /* ---- checkpoint ---- */
 
 struct mount_line {
@@ -218,7 +202,7 @@ static char **external_mounts(pid_t pid, const oci_config *cfg, kist_error_t *er
       continue;
     bool external = false;
     for (size_t j = 0; j < cfg->mounts_len && !external; j++) {
-      cleanup_free char *d = clean_path(cfg->mounts[j]->destination);
+      cleanup_free char *d = kist_path_clean(cfg->mounts[j]->destination);
       external = kist_mount_is_bind(cfg->mounts[j]) && strcmp(d, m[i].point) == 0;
     }
     /* cgroup roots are the container's cgroup: CRIU handles those. */
@@ -483,14 +467,14 @@ static char *external_source(const oci_config *cfg, const char *bundle, const ch
 {
   for (size_t i = 0; i < cfg->mounts_len; i++) {
     const oci_mount *m = cfg->mounts[i];
-    cleanup_free char *d = clean_path(m->destination);
+    cleanup_free char *d = kist_path_clean(m->destination);
     if (strcmp(d, key) != 0 || !kist_mount_is_bind(m) || m->source == NULL)
       continue;
     return m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", bundle, m->source);
   }
   const oci_config_linux *l = cfg->linux;
   for (size_t i = 0; l && i < l->masked_paths_len; i++) {
-    cleanup_free char *d = clean_path(l->masked_paths[i]);
+    cleanup_free char *d = kist_path_clean(l->masked_paths[i]);
     if (strcmp(d, key) == 0)
       return xstrdup("/dev/null");
   }
