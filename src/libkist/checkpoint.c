@@ -36,6 +36,7 @@
 #include "log.h"
 #include "mounts.h"
 #include "paths.h"
+#include "pidfile.h"
 #include "state.h"
 #include "terminal.h"
 #include "util.h"
@@ -536,6 +537,7 @@ struct restore {
   int rootfd, dirfd, imgfd, workfd, netfd, console_fd;
   bool mounted;
   struct kist_cgroup *cg;
+  struct kist_pid_file pidfile;
   pid_t pid;
   struct kist_state st;
 };
@@ -574,7 +576,8 @@ static int restore_prepare(struct restore *r, kist_error_t *err)
   r->rootfs = realpath(full, NULL);
   if (r->rootfs == NULL || stat(r->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
     return kist_fail(err, 0, "root.path: %s is not a directory", full);
-  if (kist_cgroup_validate(r->ctx, r->id, r->cfg, err) < 0)
+  if (kist_cgroup_validate(r->ctx, r->id, r->cfg, err) < 0 ||
+      kist_pid_file_open(o->pid_file, &r->pidfile, err) < 0)
     return -1;
 
   const char *img = o->c.image_path ? o->c.image_path : "checkpoint";
@@ -749,13 +752,6 @@ static int restore_opts(struct restore *r, const struct kist_criu *lib, criu_opt
   return 0;
 }
 
-static int write_pid_file(const char *path, pid_t pid, kist_error_t *err)
-{
-  char buf[16];
-  int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-  return write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644, err);
-}
-
 /* Is path strictly below dir? Both cleaned. */
 static bool path_below(const char *path, const char *dir)
 {
@@ -837,7 +833,7 @@ static int restore_spawn(struct restore *r, const struct kist_criu *lib, kist_er
     return kist_fail(err, errno, "read the start time of the restored init (pid %d)", (int)r->pid);
   if (kist_state_save(r->dirfd, &r->st, err) < 0)
     return -1;
-  if (r->o->pid_file && write_pid_file(r->o->pid_file, r->pid, err) < 0)
+  if (kist_pid_file_write(&r->pidfile, r->pid, err) < 0)
     return -1;
   flock(r->dirfd, LOCK_UN);
   return 0;
@@ -906,7 +902,7 @@ int kist_container_restore(const struct kist_context *ctx, const char *id,
   int mode;
   if (parse_cg_mode(o->c.cgroups_mode, &mode, err) < 0 || kist_criu_load(&lib, err) < 0)
     return -1;
-  struct restore r = {.ctx = ctx, .id = id, .o = o};
+  struct restore r = {.ctx = ctx, .id = id, .o = o, .pidfile = KIST_PID_FILE_INIT};
   r.rootfd = r.dirfd = r.imgfd = r.workfd = r.netfd = r.console_fd = -1;
   int ret = restore_prepare(&r, err);
   if (ret == 0 && (ret = restore_spawn(&r, lib, err)) < 0)
@@ -925,6 +921,7 @@ int kist_container_restore(const struct kist_context *ctx, const char *id,
   for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
     if (fds[i] >= 0)
       close(fds[i]);
+  kist_pid_file_close(&r.pidfile);
   kist_state_clear(&r.st);
   if (ret < 0 || o->detach)
     return ret;
