@@ -566,11 +566,9 @@ static int restore_prepare(struct restore *r, kist_error_t *err)
   r->bundle = realpath(o->bundle ? o->bundle : ".", NULL);
   if (r->bundle == NULL)
     return kist_fail(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
-  if (kist_config_load(r->bundle, &r->cfg, err) < 0)
+  /* The text saved in the state dir is the one that was parsed. */
+  if (kist_config_load_raw(r->bundle, &r->cfg, &r->config_raw, &r->config_len, err) < 0)
     return -1;
-  cleanup_close int bfd = open(r->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (bfd < 0 || read_file_at(bfd, "config.json", &r->config_raw, &r->config_len, err) < 0)
-    return bfd < 0 ? kist_fail(err, errno, "bundle %s", r->bundle) : -1;
   const char *rp = r->cfg->root->path;
   cleanup_free char *full = rp[0] == '/' ? xstrdup(rp) : xasprintf("%s/%s", r->bundle, rp);
   r->rootfs = realpath(full, NULL);
