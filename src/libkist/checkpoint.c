@@ -847,12 +847,14 @@ static void restore_teardown(struct restore *r)
     kist_error_release(&e);
     if (kist_cgroup_destroy(r->cg, &e) < 0)
       kist_log_error_release(&e);
-  } else if (r->pid > 0) {
-    kill(r->pid, SIGKILL);
   }
-  if (r->pid > 0)
+  /* A joined cgroup is never killed whole: the init is signalled itself
+   * (our child, so the pid cannot be reused before the wait below). */
+  if (r->pid > 0) {
+    kill(r->pid, SIGKILL);
     while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
       ;
+  }
   if (r->dirfd >= 0 && kist_state_remove(r->rootfd, r->id, &e) < 0)
     kist_log_error_release(&e);
 }
