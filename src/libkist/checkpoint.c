@@ -37,6 +37,7 @@
 #include "mounts.h"
 #include "paths.h"
 #include "pidfile.h"
+#include "signals.h"
 #include "state.h"
 #include "terminal.h"
 #include "util.h"
@@ -889,7 +890,7 @@ static int wait_restored(pid_t pid, int *exit_status, kist_error_t *err)
       while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
           return kist_fail(err, errno, "waitpid %d", (int)pid);
-      *exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      *exit_status = kist_wait_exit_code(status);
       return 0;
     }
   }
