@@ -82,13 +82,11 @@ static int open_dir(const char *path, bool create, const char *what, kist_error_
   return fd;
 }
 
-/* Options both directions share. */
+/* Options both directions share; mode is c->cgroups_mode, parsed by the
+ * caller before anything else. */
 static int common_opts(const struct kist_criu *lib, criu_opts *co, const struct kist_criu_common *c,
-                       int imgfd, int workfd, const char *log, kist_error_t *err)
+                       int mode, int imgfd, int workfd, const char *log, kist_error_t *err)
 {
-  int mode;
-  if (parse_cg_mode(c->cgroups_mode, &mode, err) < 0)
-    return -1;
   const char *bin = getenv("KIST_CRIU");
   if (bin && bin[0] && lib->set_service_binary(co, bin) < 0)
     return kist_fail(err, ENOMEM, "criu: service binary %s", bin);
@@ -342,7 +340,7 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
     goto out;
   }
   const char *log = o->pre_dump ? "pre-dump.log" : "dump.log";
-  if (common_opts(lib, co, &o->c, imgfd, workfd, log, err) < 0)
+  if (common_opts(lib, co, &o->c, mode, imgfd, workfd, log, err) < 0)
     goto out;
   lib->set_pid(co, pid);
   /* The container's terminal: its slave is inside, its master with whoever
@@ -531,6 +529,7 @@ struct restore {
   const struct kist_context *ctx;
   const char *id;
   const struct kist_restore_opts *o;
+  int cg_mode; /* o->c.cgroups_mode, parsed */
   oci_config *cfg;
   char *bundle, *rootfs, *config_raw, *criu_root;
   size_t config_len;
@@ -710,7 +709,7 @@ static void criu_root_unmount(struct restore *r)
 static int restore_opts(struct restore *r, const struct kist_criu *lib, criu_opts *co,
                         kist_error_t *err)
 {
-  if (common_opts(lib, co, &r->o->c, r->imgfd, r->workfd, "restore.log", err) < 0)
+  if (common_opts(lib, co, &r->o->c, r->cg_mode, r->imgfd, r->workfd, "restore.log", err) < 0)
     return -1;
   if (lib->set_root(co, r->criu_root) < 0)
     return kist_fail(err, ENOMEM, "criu: root");
@@ -903,7 +902,7 @@ int kist_container_restore(const struct kist_context *ctx, const char *id,
   int mode;
   if (parse_cg_mode(o->c.cgroups_mode, &mode, err) < 0 || kist_criu_load(&lib, err) < 0)
     return -1;
-  struct restore r = {.ctx = ctx, .id = id, .o = o, .pidfile = KIST_PID_FILE_INIT};
+  struct restore r = {.ctx = ctx, .id = id, .o = o, .cg_mode = mode, .pidfile = KIST_PID_FILE_INIT};
   r.rootfd = r.dirfd = r.imgfd = r.workfd = r.netfd = r.console_fd = -1;
   int ret = restore_prepare(&r, err);
   if (ret == 0 && (ret = restore_spawn(&r, lib, err)) < 0)
