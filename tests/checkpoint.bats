@@ -272,6 +272,10 @@ recvtty() {
   run --separate-stderr kist restore --lsm-profile unconfined --bundle "$BUNDLE" \
     --image-path "$BATS_TEST_TMPDIR/empty" ck-missing
   assert_one_line_error "--lsm-profile: expected TYPE:NAME"
+  # A --pid-file that cannot be written is refused before CRIU runs.
+  run --separate-stderr kist restore --pid-file "$BATS_TEST_TMPDIR/nodir/pid" --bundle "$BUNDLE" \
+    --image-path "$BATS_TEST_TMPDIR/empty" ck-missing
+  assert_one_line_error "--pid-file"
   assert_root_empty
   [ ! -e /sys/fs/cgroup/pids/kist/ck-missing ] && [ ! -e /sys/fs/cgroup/kist/ck-missing ]
 }

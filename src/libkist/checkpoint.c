@@ -36,6 +36,8 @@
 #include "log.h"
 #include "mounts.h"
 #include "paths.h"
+#include "pidfile.h"
+#include "signals.h"
 #include "state.h"
 #include "terminal.h"
 #include "util.h"
@@ -80,13 +82,11 @@ static int open_dir(const char *path, bool create, const char *what, kist_error_
   return fd;
 }
 
-/* Options both directions share. */
+/* Options both directions share; mode is c->cgroups_mode, parsed by the
+ * caller before anything else. */
 static int common_opts(const struct kist_criu *lib, criu_opts *co, const struct kist_criu_common *c,
-                       int imgfd, int workfd, const char *log, kist_error_t *err)
+                       int mode, int imgfd, int workfd, const char *log, kist_error_t *err)
 {
-  int mode;
-  if (parse_cg_mode(c->cgroups_mode, &mode, err) < 0)
-    return -1;
   const char *bin = getenv("KIST_CRIU");
   if (bin && bin[0] && lib->set_service_binary(co, bin) < 0)
     return kist_fail(err, ENOMEM, "criu: service binary %s", bin);
@@ -118,22 +118,6 @@ static const oci_namespace_reference *find_ns(const oci_config *cfg, const char 
     if (strcmp(l->namespaces[i]->type, type) == 0)
       return l->namespaces[i];
   return NULL;
-}
-
-/* "/a//b/" -> "/a/b": mount points as mountinfo spells them. */
-static char *clean_path(const char *p)
-{
-  char *out = xmalloc(strlen(p) + 2), *o = out;
-  *o++ = '/';
-  for (const char *s = p; *s; s++) {
-    if (*s == '/' && o[-1] == '/')
-      continue;
-    *o++ = *s;
-  }
-  if (o > out + 1 && o[-1] == '/')
-    o--;
-  *o = '\0';
-  return out;
 }
 
 /* ---- checkpoint ---- */
@@ -218,7 +202,7 @@ static char **external_mounts(pid_t pid, const oci_config *cfg, kist_error_t *er
       continue;
     bool external = false;
     for (size_t j = 0; j < cfg->mounts_len && !external; j++) {
-      cleanup_free char *d = clean_path(cfg->mounts[j]->destination);
+      cleanup_free char *d = kist_path_clean(cfg->mounts[j]->destination);
       external = kist_mount_is_bind(cfg->mounts[j]) && strcmp(d, m[i].point) == 0;
     }
     /* cgroup roots are the container's cgroup: CRIU handles those. */
@@ -356,7 +340,7 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
     goto out;
   }
   const char *log = o->pre_dump ? "pre-dump.log" : "dump.log";
-  if (common_opts(lib, co, &o->c, imgfd, workfd, log, err) < 0)
+  if (common_opts(lib, co, &o->c, mode, imgfd, workfd, log, err) < 0)
     goto out;
   lib->set_pid(co, pid);
   /* The container's terminal: its slave is inside, its master with whoever
@@ -483,14 +467,14 @@ static char *external_source(const oci_config *cfg, const char *bundle, const ch
 {
   for (size_t i = 0; i < cfg->mounts_len; i++) {
     const oci_mount *m = cfg->mounts[i];
-    cleanup_free char *d = clean_path(m->destination);
+    cleanup_free char *d = kist_path_clean(m->destination);
     if (strcmp(d, key) != 0 || !kist_mount_is_bind(m) || m->source == NULL)
       continue;
     return m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", bundle, m->source);
   }
   const oci_config_linux *l = cfg->linux;
   for (size_t i = 0; l && i < l->masked_paths_len; i++) {
-    cleanup_free char *d = clean_path(l->masked_paths[i]);
+    cleanup_free char *d = kist_path_clean(l->masked_paths[i]);
     if (strcmp(d, key) == 0)
       return xstrdup("/dev/null");
   }
@@ -545,6 +529,7 @@ struct restore {
   const struct kist_context *ctx;
   const char *id;
   const struct kist_restore_opts *o;
+  int cg_mode; /* o->c.cgroups_mode, parsed */
   oci_config *cfg;
   char *bundle, *rootfs, *config_raw, *criu_root;
   size_t config_len;
@@ -552,6 +537,7 @@ struct restore {
   int rootfd, dirfd, imgfd, workfd, netfd, console_fd;
   bool mounted;
   struct kist_cgroup *cg;
+  struct kist_pid_file pidfile;
   pid_t pid;
   struct kist_state st;
 };
@@ -580,17 +566,16 @@ static int restore_prepare(struct restore *r, kist_error_t *err)
   r->bundle = realpath(o->bundle ? o->bundle : ".", NULL);
   if (r->bundle == NULL)
     return kist_fail(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
-  if (kist_config_load(r->bundle, &r->cfg, err) < 0)
+  /* The text saved in the state dir is the one that was parsed. */
+  if (kist_config_load_raw(r->bundle, &r->cfg, &r->config_raw, &r->config_len, err) < 0)
     return -1;
-  cleanup_close int bfd = open(r->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (bfd < 0 || read_file_at(bfd, "config.json", &r->config_raw, &r->config_len, err) < 0)
-    return bfd < 0 ? kist_fail(err, errno, "bundle %s", r->bundle) : -1;
   const char *rp = r->cfg->root->path;
   cleanup_free char *full = rp[0] == '/' ? xstrdup(rp) : xasprintf("%s/%s", r->bundle, rp);
   r->rootfs = realpath(full, NULL);
   if (r->rootfs == NULL || stat(r->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
     return kist_fail(err, 0, "root.path: %s is not a directory", full);
-  if (kist_cgroup_validate(r->ctx, r->id, r->cfg, err) < 0)
+  if (kist_cgroup_validate(r->ctx, r->id, r->cfg, err) < 0 ||
+      kist_pid_file_open(o->pid_file, &r->pidfile, err) < 0)
     return -1;
 
   const char *img = o->c.image_path ? o->c.image_path : "checkpoint";
@@ -724,7 +709,7 @@ static void criu_root_unmount(struct restore *r)
 static int restore_opts(struct restore *r, const struct kist_criu *lib, criu_opts *co,
                         kist_error_t *err)
 {
-  if (common_opts(lib, co, &r->o->c, r->imgfd, r->workfd, "restore.log", err) < 0)
+  if (common_opts(lib, co, &r->o->c, r->cg_mode, r->imgfd, r->workfd, "restore.log", err) < 0)
     return -1;
   if (lib->set_root(co, r->criu_root) < 0)
     return kist_fail(err, ENOMEM, "criu: root");
@@ -763,13 +748,6 @@ static int restore_opts(struct restore *r, const struct kist_criu *lib, criu_opt
   if (lib->add_cg_root(co, NULL, kist_cgroup_path(r->cg)) < 0)
     return kist_fail(err, ENOMEM, "criu: cgroup root");
   return 0;
-}
-
-static int write_pid_file(const char *path, pid_t pid, kist_error_t *err)
-{
-  char buf[16];
-  int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-  return write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644, err);
 }
 
 /* Is path strictly below dir? Both cleaned. */
@@ -853,7 +831,7 @@ static int restore_spawn(struct restore *r, const struct kist_criu *lib, kist_er
     return kist_fail(err, errno, "read the start time of the restored init (pid %d)", (int)r->pid);
   if (kist_state_save(r->dirfd, &r->st, err) < 0)
     return -1;
-  if (r->o->pid_file && write_pid_file(r->o->pid_file, r->pid, err) < 0)
+  if (kist_pid_file_write(&r->pidfile, r->pid, err) < 0)
     return -1;
   flock(r->dirfd, LOCK_UN);
   return 0;
@@ -869,12 +847,14 @@ static void restore_teardown(struct restore *r)
     kist_error_release(&e);
     if (kist_cgroup_destroy(r->cg, &e) < 0)
       kist_log_error_release(&e);
-  } else if (r->pid > 0) {
-    kill(r->pid, SIGKILL);
   }
-  if (r->pid > 0)
+  /* A joined cgroup is never killed whole: the init is signalled itself
+   * (our child, so the pid cannot be reused before the wait below). */
+  if (r->pid > 0) {
+    kill(r->pid, SIGKILL);
     while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
       ;
+  }
   if (r->dirfd >= 0 && kist_state_remove(r->rootfd, r->id, &e) < 0)
     kist_log_error_release(&e);
 }
@@ -909,7 +889,7 @@ static int wait_restored(pid_t pid, int *exit_status, kist_error_t *err)
       while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
           return kist_fail(err, errno, "waitpid %d", (int)pid);
-      *exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      *exit_status = kist_wait_exit_code(status);
       return 0;
     }
   }
@@ -922,7 +902,7 @@ int kist_container_restore(const struct kist_context *ctx, const char *id,
   int mode;
   if (parse_cg_mode(o->c.cgroups_mode, &mode, err) < 0 || kist_criu_load(&lib, err) < 0)
     return -1;
-  struct restore r = {.ctx = ctx, .id = id, .o = o};
+  struct restore r = {.ctx = ctx, .id = id, .o = o, .cg_mode = mode, .pidfile = KIST_PID_FILE_INIT};
   r.rootfd = r.dirfd = r.imgfd = r.workfd = r.netfd = r.console_fd = -1;
   int ret = restore_prepare(&r, err);
   if (ret == 0 && (ret = restore_spawn(&r, lib, err)) < 0)
@@ -941,6 +921,7 @@ int kist_container_restore(const struct kist_context *ctx, const char *id,
   for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
     if (fds[i] >= 0)
       close(fds[i]);
+  kist_pid_file_close(&r.pidfile);
   kist_state_clear(&r.st);
   if (ret < 0 || o->detach)
     return ret;
