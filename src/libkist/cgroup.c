@@ -247,6 +247,14 @@ int kist_cg_dir_open(const struct kist_cg_dir *d, kist_error_t *err)
   return fd;
 }
 
+int kist_cg_dir_fd(const struct kist_cg_dir *d, int *owned, kist_error_t *err)
+{
+  *owned = -1;
+  if (d->fd >= 0)
+    return d->fd;
+  return *owned = kist_cg_dir_open(d, err);
+}
+
 const struct kist_cg_dir *kist_cg_find(const struct kist_cgroup *cg, enum kist_cg_ctrl c)
 {
   /* A v1 hierarchy first, as the layout chose. */
@@ -1155,7 +1163,8 @@ int kist_cgroup_enter(const struct kist_cgroup *cg, pid_t pid, kist_error_t *err
   if (cg->sd && kist_cg_systemd_start(cg->sd, pid, err) < 0)
     return -1;
   for (size_t i = 0; i < cg->n; i++) {
-    cleanup_close int fd = kist_cg_dir_open(&cg->d[i], err);
+    cleanup_close int owned = -1;
+    int fd = kist_cg_dir_fd(&cg->d[i], &owned, err);
     if (fd < 0)
       return -1;
     cleanup_free char *dp = kist_cg_dir_path(&cg->d[i]);
