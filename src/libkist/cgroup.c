@@ -1593,7 +1593,8 @@ uint64_t kist_cgroup_oom_kills(const struct kist_cgroup *cg)
   const struct kist_cg_dir *d = cg ? kist_cg_find(cg, KIST_CG_MEMORY) : NULL;
   if (d == NULL)
     return 0;
-  cleanup_close int fd = kist_cg_dir_open(d, NULL);
+  cleanup_close int owned = -1;
+  int fd = kist_cg_dir_fd(d, &owned, NULL);
   cleanup_free char *path = kist_cg_dir_path(d);
   cleanup_free char *text = NULL;
   kist_error_t e = NULL;
@@ -1602,10 +1603,10 @@ uint64_t kist_cgroup_oom_kills(const struct kist_cgroup *cg)
     kist_error_release(&e);
     return 0;
   }
-  for (const char *l = text; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-    if (strncmp(l, "oom_kill ", 9) == 0)
-      return strtoull(l + 9, NULL, 10);
-  return 0;
+  const char *k = str_has_prefix(text, "oom_kill ") ? text : strstr(text, "\noom_kill ");
+  if (k == NULL)
+    return 0;
+  return strtoull(strchr(k + 1, ' ') + 1, NULL, 10);
 }
 
 /* ---- destroy ---- */
