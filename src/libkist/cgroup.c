@@ -575,10 +575,13 @@ static int own_is_delegated(const struct kist_cg_hier *h, kist_error_t *err)
     kist_error_release(&ign);
     return 0;
   }
-  cleanup_free char *procs = h->name[0]
-                               ? xasprintf("%s/%s%s/cgroup.procs", KIST_CG_ROOT, h->name, own)
-                               : xasprintf("%s%s/cgroup.procs", KIST_CG_ROOT, own);
-  if (strcmp(own, "/") == 0 || access(procs, W_OK) < 0)
+  if (strcmp(own, "/") == 0)
+    return 0;
+  struct kist_cg_dir od = {.v2 = h->v2, .rel = own, .fd = -1};
+  snprintf(od.hier, sizeof od.hier, "%s", h->name);
+  cleanup_free char *dp = kist_cg_dir_path(&od);
+  cleanup_free char *procs = xasprintf("%s/cgroup.procs", dp);
+  if (access(procs, W_OK) < 0)
     return 0;
   cleanup_free char *cause = xstrdup(kist_error_message(*err));
   kist_error_release(err);
