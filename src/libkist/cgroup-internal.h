@@ -97,6 +97,9 @@ struct kist_cgroup {
 char *kist_cg_dir_path(const struct kist_cg_dir *d);
 /* A new O_DIRECTORY fd of the leaf (a dup of d->fd when open); caller closes. */
 int kist_cg_dir_open(const struct kist_cg_dir *d, kist_error_t *err);
+/* d's directory fd without a dup: the one create left open (d->fd), else
+ * one opened into *owned, which the caller closes. */
+int kist_cg_dir_fd(const struct kist_cg_dir *d, int *owned, kist_error_t *err);
 /* The dir holding controller c, or NULL. */
 const struct kist_cg_dir *kist_cg_find(const struct kist_cgroup *cg, enum kist_cg_ctrl c);
 /* The dir of the v2 tree (pure v2 or the hybrid "unified"), or NULL. */

@@ -45,12 +45,12 @@ int kist_cgroup_self_prepare(const struct kist_cgroup *cg, struct kist_cg_self *
         goto fail;
       continue;
     }
-    /* The dir create left open, else one opened for this (no dup of it). */
-    cleanup_close int dfd = d->fd >= 0 ? -1 : kist_cg_dir_open(d, err);
-    if (d->fd < 0 && dfd < 0)
+    cleanup_close int owned = -1;
+    int dfd = kist_cg_dir_fd(d, &owned, err);
+    if (dfd < 0)
       goto fail;
     char *path = kist_cg_dir_path(d);
-    int fd = openat(d->fd >= 0 ? d->fd : dfd, "tasks", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = openat(dfd, "tasks", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
       kist_fail(err, errno, "open %s/tasks", path);
       free(path);

@@ -110,10 +110,14 @@ int kist_cg_v1_init_cpuset(int parentfd, int fd, const char *path, bool fresh, b
 bool kist_cg_v1_is_frozen(const struct kist_cg_dir *f)
 {
   /* One open and one read (list asks this of every running container). */
-  cleanup_free char *dp = kist_cg_dir_path(f);
-  cleanup_free char *path = xasprintf("%s/freezer.state", dp);
-  cleanup_close int fd = f->fd >= 0 ? openat(f->fd, "freezer.state", O_RDONLY | O_CLOEXEC)
-                                    : open(path, O_RDONLY | O_CLOEXEC);
+  cleanup_close int fd = -1;
+  if (f->fd >= 0) {
+    fd = openat(f->fd, "freezer.state", O_RDONLY | O_CLOEXEC);
+  } else {
+    cleanup_free char *dp = kist_cg_dir_path(f);
+    cleanup_free char *path = xasprintf("%s/freezer.state", dp);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+  }
   char st[16];
   ssize_t n = fd < 0 ? -1 : read_retry(fd, st, sizeof st - 1);
   if (n <= 0)

@@ -247,6 +247,14 @@ int kist_cg_dir_open(const struct kist_cg_dir *d, kist_error_t *err)
   return fd;
 }
 
+int kist_cg_dir_fd(const struct kist_cg_dir *d, int *owned, kist_error_t *err)
+{
+  *owned = -1;
+  if (d->fd >= 0)
+    return d->fd;
+  return *owned = kist_cg_dir_open(d, err);
+}
+
 const struct kist_cg_dir *kist_cg_find(const struct kist_cgroup *cg, enum kist_cg_ctrl c)
 {
   /* A v1 hierarchy first, as the layout chose. */
@@ -567,10 +575,13 @@ static int own_is_delegated(const struct kist_cg_hier *h, kist_error_t *err)
     kist_error_release(&ign);
     return 0;
   }
-  cleanup_free char *procs = h->name[0]
-                               ? xasprintf("%s/%s%s/cgroup.procs", KIST_CG_ROOT, h->name, own)
-                               : xasprintf("%s%s/cgroup.procs", KIST_CG_ROOT, own);
-  if (strcmp(own, "/") == 0 || access(procs, W_OK) < 0)
+  if (strcmp(own, "/") == 0)
+    return 0;
+  struct kist_cg_dir od = {.v2 = h->v2, .rel = own, .fd = -1};
+  snprintf(od.hier, sizeof od.hier, "%s", h->name);
+  cleanup_free char *dp = kist_cg_dir_path(&od);
+  cleanup_free char *procs = xasprintf("%s/cgroup.procs", dp);
+  if (access(procs, W_OK) < 0)
     return 0;
   cleanup_free char *cause = xstrdup(kist_error_message(*err));
   kist_error_release(err);
@@ -1155,7 +1166,8 @@ int kist_cgroup_enter(const struct kist_cgroup *cg, pid_t pid, kist_error_t *err
   if (cg->sd && kist_cg_systemd_start(cg->sd, pid, err) < 0)
     return -1;
   for (size_t i = 0; i < cg->n; i++) {
-    cleanup_close int fd = kist_cg_dir_open(&cg->d[i], err);
+    cleanup_close int owned = -1;
+    int fd = kist_cg_dir_fd(&cg->d[i], &owned, err);
     if (fd < 0)
       return -1;
     cleanup_free char *dp = kist_cg_dir_path(&cg->d[i]);
@@ -1584,7 +1596,8 @@ uint64_t kist_cgroup_oom_kills(const struct kist_cgroup *cg)
   const struct kist_cg_dir *d = cg ? kist_cg_find(cg, KIST_CG_MEMORY) : NULL;
   if (d == NULL)
     return 0;
-  cleanup_close int fd = kist_cg_dir_open(d, NULL);
+  cleanup_close int owned = -1;
+  int fd = kist_cg_dir_fd(d, &owned, NULL);
   cleanup_free char *path = kist_cg_dir_path(d);
   cleanup_free char *text = NULL;
   kist_error_t e = NULL;
@@ -1593,10 +1606,10 @@ uint64_t kist_cgroup_oom_kills(const struct kist_cgroup *cg)
     kist_error_release(&e);
     return 0;
   }
-  for (const char *l = text; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-    if (strncmp(l, "oom_kill ", 9) == 0)
-      return strtoull(l + 9, NULL, 10);
-  return 0;
+  const char *k = str_has_prefix(text, "oom_kill ") ? text : strstr(text, "\noom_kill ");
+  if (k == NULL)
+    return 0;
+  return strtoull(strchr(k + 1, ' ') + 1, NULL, 10);
 }
 
 /* ---- destroy ---- */

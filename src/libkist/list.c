@@ -20,7 +20,6 @@
 #include "util.h"
 
 #define SMALL_READ 4096
-#define STATE_FILE "state.json" /* state.c */
 
 static bool have_openat2 = true;
 
@@ -107,7 +106,7 @@ static bool load_one(const struct kist_context *ctx, int rootfd, const char *id,
 {
   memset(st, 0, sizeof *st);
   kist_error_t err = NULL;
-  int fd = open_in_state(rootfd, id, STATE_FILE);
+  int fd = open_in_state(rootfd, id, KIST_STATE_FILE);
   if (fd < 0 && errno == ENOENT) {
     /* No state.json (yet): a create in progress, or its leftover. */
     int dfd = kist_state_dir_open(rootfd, id, 0, &err);
@@ -124,7 +123,7 @@ static bool load_one(const struct kist_context *ctx, int rootfd, const char *id,
   }
   if (fd < 0)
     return false;
-  cleanup_free char *data = read_small(fd, STATE_FILE);
+  cleanup_free char *data = read_small(fd, KIST_STATE_FILE);
   if (data == NULL || kist_state_parse(data, id, st, &err) < 0) {
     kist_error_release(&err);
     kist_state_clear(st);

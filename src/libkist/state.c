@@ -20,8 +20,6 @@
 #include "state.h"
 #include "util.h"
 
-#define STATE_FILE "state.json"
-
 static const char *const status_names[] = {
   [KIST_STATUS_CREATING] = "creating", [KIST_STATUS_CREATED] = "created",
   [KIST_STATUS_RUNNING] = "running",   [KIST_STATUS_PAUSED] = "paused",
@@ -284,7 +282,7 @@ static char *state_file_json(const struct kist_state *st)
 int kist_state_save(int dirfd, const struct kist_state *st, kist_error_t *err)
 {
   cleanup_free char *json = state_file_json(st);
-  return write_file_atomic_at(dirfd, STATE_FILE, json, strlen(json), 0600, err);
+  return write_file_atomic_at(dirfd, KIST_STATE_FILE, json, strlen(json), 0600, err);
 }
 
 /* ---- JSON in ---- */
@@ -312,7 +310,7 @@ int kist_state_load(int dirfd, const char *id, struct kist_state *st, kist_error
   memset(st, 0, sizeof *st);
   st->id = xstrdup(id);
   cleanup_free char *data = NULL;
-  cleanup_close int fd = openat(dirfd, STATE_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  cleanup_close int fd = openat(dirfd, KIST_STATE_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) {
       st->status = KIST_STATUS_CREATING;
@@ -320,7 +318,7 @@ int kist_state_load(int dirfd, const char *id, struct kist_state *st, kist_error
     }
     return kist_fail(err, errno, "open the state of container %s", id);
   }
-  if (read_all_fd(fd, STATE_FILE, &data, NULL, err) < 0)
+  if (read_all_fd(fd, KIST_STATE_FILE, &data, NULL, err) < 0)
     return -1;
   return kist_state_parse(data, id, st, err);
 }

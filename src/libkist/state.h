@@ -45,6 +45,9 @@ struct kist_state {
 #define KIST_STATE_POSTSTART 1u /* config has poststart hooks */
 #define KIST_STATE_POSTSTOP  2u /* config has poststop hooks */
 
+/* The state file in a container's state dir. */
+#define KIST_STATE_FILE "state.json"
+
 /* A new container's state: id, bundle, rootfs, created (now), owner
  * (euid), status, flags and annotations from cfg; pid is left to the caller. */
 void kist_state_fill(struct kist_state *st, const char *id, const char *bundle, const char *rootfs,
