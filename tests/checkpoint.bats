@@ -285,6 +285,7 @@ recvtty() {
   kist run -d --bundle "$BUNDLE" ck-bad </dev/null >/dev/null 2>&1
   run --separate-stderr kist checkpoint --parent-path ../nowhere --image-path "$BATS_TEST_TMPDIR/img" ck-bad
   assert_one_line_error "--parent-path"
+  [ ! -e "$BATS_TEST_TMPDIR/img" ] || fail "the refused checkpoint left its image dir behind"
   [ "$(kist state ck-bad | jq -r .status)" = running ]
   run kist checkpoint --manage-cgroups-mode sometimes ck-bad
   assert_failure

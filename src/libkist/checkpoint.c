@@ -297,12 +297,17 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
   if (kist_container_config(c, &cfg, err) < 0)
     goto out;
   const char *img = o->c.image_path ? o->c.image_path : "checkpoint";
+  const oci_namespace_reference *net = find_ns(cfg, "network");
+  bool ext_net = net && (net->path || o->empty_net);
+  if (o->empty_net && net == NULL) {
+    kist_fail(err, 0, "--empty-ns network: the container has no network namespace of its own");
+    goto out;
+  }
+  /* A refused --parent-path must not leave behind the image dir made here
+   * (the check needs it: a relative parent is resolved from it). */
+  bool img_made = access(img, F_OK) < 0;
   imgfd = open_dir(img, true, "--image-path", err);
   if (imgfd < 0)
-    goto out;
-  const char *work = o->c.work_path ? o->c.work_path : img;
-  workfd = open_dir(work, true, "--work-path", err);
-  if (workfd < 0)
     goto out;
   if (o->parent_path) {
     cleanup_free char *inv = xasprintf("%s/inventory.img", o->parent_path);
@@ -312,20 +317,20 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
                 "--parent-path %s: no earlier dump there (a directory with inventory.img, "
                 "relative to the image directory or absolute)",
                 o->parent_path);
+      if (img_made)
+        rmdir(img);
       goto out;
     }
   }
+  const char *work = o->c.work_path ? o->c.work_path : img;
+  workfd = open_dir(work, true, "--work-path", err);
+  if (workfd < 0)
+    goto out;
 
   pid_t pid = c->st.pid;
   mounts = external_mounts(pid, cfg, err);
   if (mounts == NULL)
     goto out;
-  const oci_namespace_reference *net = find_ns(cfg, "network");
-  bool ext_net = net && (net->path || o->empty_net);
-  if (o->empty_net && net == NULL) {
-    kist_fail(err, 0, "--empty-ns network: the container has no network namespace of its own");
-    goto out;
-  }
   char stdio[3][PATH_MAX];
   for (int i = 0; i < 3; i++) {
     char link[64];
