@@ -867,11 +867,8 @@ static void restore_teardown(struct restore *r)
 /* In the foreground: forward signals to the restored init until it exits. */
 static int wait_restored(pid_t pid, int *exit_status, kist_error_t *err)
 {
-  static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-  sigset_t set;
-  sigemptyset(&set);
-  for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
-    sigaddset(&set, fwd[i]);
+  sigset_t set; /* what a foreground run forwards */
+  kist_signal_forward_set(&set);
   sigprocmask(SIG_BLOCK, &set, NULL);
   cleanup_close int sfd = signalfd(-1, &set, SFD_CLOEXEC);
   cleanup_close int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -886,8 +883,20 @@ static int wait_restored(pid_t pid, int *exit_status, kist_error_t *err)
     }
     if (p[1].revents & POLLIN) {
       struct signalfd_siginfo si;
-      if (read(sfd, &si, sizeof si) == sizeof si)
-        kill(pid, (int)si.ssi_signo);
+      if (read(sfd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+          /* kist is the subreaper of the restored tree: reap its orphans. */
+          int status;
+          pid_t r;
+          while ((r = waitpid(-1, &status, WNOHANG)) > 0)
+            if (r == pid) {
+              *exit_status = kist_wait_exit_code(status);
+              return 0;
+            }
+        } else {
+          kill(pid, (int)si.ssi_signo);
+        }
+      }
     }
     if (p[0].revents & POLLIN) {
       int status;
@@ -930,7 +939,12 @@ int kist_container_restore(const struct kist_context *ctx, const char *id,
   kist_state_clear(&r.st);
   if (ret < 0 || o->detach)
     return ret;
-  if (wait_restored(pid, exit_status, err) < 0)
+  if (wait_restored(pid, exit_status, err) < 0) {
+    /* Nobody would wait for it: end it rather than leave it running. */
+    kist_error_t ign = NULL;
+    if (kist_container_delete(ctx, id, true, &ign) < 0)
+      kist_log_error_release(&ign);
     return -1;
+  }
   return kist_container_delete(ctx, id, true, err);
 }
