@@ -610,23 +610,24 @@ static int source_is_dir(const char *src)
 static int open_kernel_mountpoint(int rootfd, const char *dest, const char *what, kist_error_t *err)
 {
   const char *name = dest + 1;
-  struct stat st;
-  if (fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-    if (errno != ENOENT)
-      return kist_fail(err, errno, "%s: stat %s in the rootfs", what, dest);
+  const int flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  /* The common case first: the directory is there (one syscall). */
+  int fd = openat(rootfd, name, flags);
+  if (fd < 0 && errno == ENOENT) {
     if (mkdirat(rootfd, name, 0755) < 0 && errno != EEXIST)
       return kist_fail(err, errno, "%s: mkdir %s in the rootfs", what, dest);
-  } else if (S_ISLNK(st.st_mode)) {
-    return kist_fail(err, 0, "%s: %s in the rootfs is a symlink, it must be a directory", what,
-                     dest);
-  } else if (!S_ISDIR(st.st_mode)) {
-    return kist_fail(err, 0, "%s: %s in the rootfs is not a directory", what, dest);
+    fd = openat(rootfd, name, flags);
   }
-  int fd = openat(rootfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return kist_fail(err, errno == ENOTDIR ? 0 : errno,
-                     "%s: %s in the rootfs must be a directory, not a symlink", what, dest);
-  return fd;
+  if (fd >= 0)
+    return fd;
+  int e = errno;
+  struct stat st;
+  if (e == ENOTDIR && fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    return S_ISLNK(st.st_mode)
+             ? kist_fail(err, 0, "%s: %s in the rootfs is a symlink, it must be a directory", what,
+                         dest)
+             : kist_fail(err, 0, "%s: %s in the rootfs is not a directory", what, dest);
+  return kist_fail(err, e, "%s: open %s in the rootfs", what, dest);
 }
 
 /* A rootfs symlink ("/etc/hostname -> /proc/sys/kernel/hostname") can send
