@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "mounts.h"
 #include "paths.h"
 #include "util.h"
 
@@ -67,13 +68,8 @@ static bool dev_is_bind_mounted(const oci_config *cfg)
   for (size_t i = 0; i < cfg->mounts_len; i++) {
     const oci_mount *m = cfg->mounts[i];
     cleanup_free char *dest = kist_path_clean(m->destination);
-    if (strcmp(dest, "/dev") != 0)
-      continue;
-    if (m->type && strcmp(m->type, "bind") == 0)
+    if (strcmp(dest, "/dev") == 0 && kist_mount_is_bind(m))
       return true;
-    for (size_t j = 0; j < m->options_len; j++)
-      if (strcmp(m->options[j], "bind") == 0 || strcmp(m->options[j], "rbind") == 0)
-        return true;
   }
   return false;
 }
