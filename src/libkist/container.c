@@ -178,10 +178,10 @@ static void creation_init(struct creation *c, const struct kist_context *ctx, co
 
 static void creation_free(struct creation *c)
 {
-  if (c->cfg)
+  if (c->cfg) {
     kist_idmap_close(c->idmap_fds, c->cfg->mounts_len);
-  if (c->cfg)
     free_oci_config(c->cfg);
+  }
   free(c->bundle);
   free(c->rootfs);
   free(c->dir);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "mounts.h"
 #include "paths.h"
 #include "util.h"
 
@@ -67,13 +68,8 @@ static bool dev_is_bind_mounted(const oci_config *cfg)
   for (size_t i = 0; i < cfg->mounts_len; i++) {
     const oci_mount *m = cfg->mounts[i];
     cleanup_free char *dest = kist_path_clean(m->destination);
-    if (strcmp(dest, "/dev") != 0)
-      continue;
-    if (m->type && strcmp(m->type, "bind") == 0)
+    if (strcmp(dest, "/dev") == 0 && kist_mount_is_bind(m))
       return true;
-    for (size_t j = 0; j < m->options_len; j++)
-      if (strcmp(m->options[j], "bind") == 0 || strcmp(m->options[j], "rbind") == 0)
-        return true;
   }
   return false;
 }
@@ -93,19 +89,9 @@ static bool is_node(const struct stat *st, int type, dev_t rdev)
   return (st->st_mode & S_IFMT) == (mode_t)type && (type == S_IFIFO || st->st_rdev == rdev);
 }
 
-/* mknod with the mode exactly as asked: no umask, so no chmod by name
- * afterwards. */
-static int mknod_exact(int dfd, const char *name, mode_t mode, dev_t rdev)
-{
-  mode_t old = umask(0);
-  int r = mknodat(dfd, name, mode, rdev);
-  int e = errno;
-  umask(old);
-  errno = e;
-  return r;
-}
-
-/* Makes one node; the parent directory is resolved inside the rootfs. */
+/* Makes one node; the parent directory is resolved inside the rootfs.
+ * Called with umask 0 (make_nodes): mknod gives the mode exactly as asked,
+ * so no chmod by name afterwards. */
 static int make_node(int rootfd, const char *path, int type, unsigned major, unsigned minor,
                      mode_t mode, uid_t uid, gid_t gid, bool bind, kist_error_t *err)
 {
@@ -121,7 +107,7 @@ static int make_node(int rootfd, const char *path, int type, unsigned major, uns
   if (type == S_IFIFO)
     bind = false;
   if (!bind) {
-    int r = mknod_exact(pfd, base, (mode_t)type | (mode & 07777), rdev);
+    int r = mknodat(pfd, base, (mode_t)type | (mode & 07777), rdev);
     if (r < 0) {
       if (errno == EPERM && type != S_IFIFO) {
         bind = true;
@@ -133,7 +119,7 @@ static int make_node(int rootfd, const char *path, int type, unsigned major, uns
          * a hard link could share its inode with a file outside. */
         if (!is_node(&st, type, rdev) || st.st_nlink != 1) {
           if (unlinkat(pfd, base, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0 ||
-              mknod_exact(pfd, base, (mode_t)type | (mode & 07777), rdev) < 0)
+              mknodat(pfd, base, (mode_t)type | (mode & 07777), rdev) < 0)
             return kist_fail(err, errno, "mknod %s", path);
         }
       } else {
@@ -220,10 +206,8 @@ static bool overridden(const oci_config_linux *l, const char *path)
   return false;
 }
 
-int kist_devices_setup(const oci_config *cfg, int rootfd, bool new_userns, kist_error_t *err)
+static int make_nodes(const oci_config *cfg, int rootfd, bool new_userns, kist_error_t *err)
 {
-  if (dev_is_bind_mounted(cfg))
-    return 0;
   const oci_config_linux *l = cfg->linux;
   for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
     if (overridden(l, default_devices[i].path))
@@ -240,6 +224,19 @@ int kist_devices_setup(const oci_config *cfg, int rootfd, bool new_userns, kist_
                   new_userns, err) < 0)
       return -1;
   }
+  return 0;
+}
+
+int kist_devices_setup(const oci_config *cfg, int rootfd, bool new_userns, kist_error_t *err)
+{
+  if (dev_is_bind_mounted(cfg))
+    return 0;
+  /* umask 0 once for all nodes, not around every mknod. */
+  mode_t old = umask(0);
+  int r = make_nodes(cfg, rootfd, new_userns, err);
+  umask(old);
+  if (r < 0)
+    return -1;
   cleanup_close int devfd = kist_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
   if (devfd < 0)
     return -1;

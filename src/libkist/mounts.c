@@ -327,6 +327,33 @@ static void flags_to_attr(unsigned long set, unsigned long clr, struct mount_att
   }
 }
 
+/* Attaches a detached tree (open_tree, or one the parent made in idmap.c)
+ * onto destfd, with the mount's flags set before it shows. tree stays open. */
+static int attach_tree(int tree, int destfd, unsigned long set, unsigned long clr, const char *what,
+                       kist_error_t *err)
+{
+  struct mount_attr a = {0};
+  flags_to_attr(set, clr, &a);
+  if ((a.attr_set || a.attr_clr) && sys_mount_setattr(tree, "", AT_EMPTY_PATH, &a) < 0)
+    return kist_fail(err, errno, "%s: set mount attributes", what);
+  if (sys_move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return kist_fail(err, errno, "%s: move_mount", what);
+  return 0;
+}
+
+/* An idmapped tree from idmap.c: the init closes those itself once all
+ * mounts are done, so the caller gets its own fd of the mount. */
+static int attach_idmapped(int tree, int destfd, unsigned long set, unsigned long clr,
+                           const char *what, kist_error_t *err)
+{
+  if (attach_tree(tree, destfd, set, clr, what, err) < 0)
+    return -1;
+  int fd = fcntl(tree, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0)
+    return kist_fail(err, errno, "%s: dup", what);
+  return fd;
+}
+
 /* Bind-mounts src (a host path, or "" with srcfd) onto the file destfd
  * names, with flags applied before it becomes visible. Returns an fd of the
  * new mount, or -1. */
@@ -343,18 +370,9 @@ static int bind_mount(int srcfd, const char *src, int destfd, unsigned long rec,
     } else if (tree < 0) {
       return kist_fail(err, errno, "%s: open_tree %s", what, src);
     } else {
-      struct mount_attr a = {0};
-      flags_to_attr(set, clr, &a);
-      if ((a.attr_set || a.attr_clr) && sys_mount_setattr(tree, "", AT_EMPTY_PATH, &a) < 0) {
-        int e = errno;
+      if (attach_tree(tree, destfd, set, clr, what, err) < 0) {
         close(tree);
-        return kist_fail(err, e, "%s: set mount attributes", what);
-      }
-      if (sys_move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-          0) {
-        int e = errno;
-        close(tree);
-        return kist_fail(err, e, "%s: move_mount", what);
+        return -1;
       }
       return tree;
     }
@@ -381,23 +399,6 @@ static int bind_mount(int srcfd, const char *src, int destfd, unsigned long rec,
       return kist_fail(err, e, "%s: remount", what);
     }
   }
-  return fd;
-}
-
-/* Attaches a detached tree the parent made (idmap.c) onto destfd, with the
- * mount's flags set before it shows. Returns a new fd of the mount. */
-static int attach_tree(int tree, int destfd, unsigned long set, unsigned long clr, const char *what,
-                       kist_error_t *err)
-{
-  struct mount_attr a = {0};
-  flags_to_attr(set, clr, &a);
-  if ((a.attr_set || a.attr_clr) && sys_mount_setattr(tree, "", AT_EMPTY_PATH, &a) < 0)
-    return kist_fail(err, errno, "%s: set mount attributes", what);
-  if (sys_move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-    return kist_fail(err, errno, "%s: move_mount", what);
-  int fd = fcntl(tree, F_DUPFD_CLOEXEC, 3);
-  if (fd < 0)
-    return kist_fail(err, errno, "%s: dup", what);
   return fd;
 }
 
@@ -609,23 +610,24 @@ static int source_is_dir(const char *src)
 static int open_kernel_mountpoint(int rootfd, const char *dest, const char *what, kist_error_t *err)
 {
   const char *name = dest + 1;
-  struct stat st;
-  if (fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-    if (errno != ENOENT)
-      return kist_fail(err, errno, "%s: stat %s in the rootfs", what, dest);
+  const int flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  /* The common case first: the directory is there (one syscall). */
+  int fd = openat(rootfd, name, flags);
+  if (fd < 0 && errno == ENOENT) {
     if (mkdirat(rootfd, name, 0755) < 0 && errno != EEXIST)
       return kist_fail(err, errno, "%s: mkdir %s in the rootfs", what, dest);
-  } else if (S_ISLNK(st.st_mode)) {
-    return kist_fail(err, 0, "%s: %s in the rootfs is a symlink, it must be a directory", what,
-                     dest);
-  } else if (!S_ISDIR(st.st_mode)) {
-    return kist_fail(err, 0, "%s: %s in the rootfs is not a directory", what, dest);
+    fd = openat(rootfd, name, flags);
   }
-  int fd = openat(rootfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return kist_fail(err, errno == ENOTDIR ? 0 : errno,
-                     "%s: %s in the rootfs must be a directory, not a symlink", what, dest);
-  return fd;
+  if (fd >= 0)
+    return fd;
+  int e = errno;
+  struct stat st;
+  if (e == ENOTDIR && fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    return S_ISLNK(st.st_mode)
+             ? kist_fail(err, 0, "%s: %s in the rootfs is a symlink, it must be a directory", what,
+                         dest)
+             : kist_fail(err, 0, "%s: %s in the rootfs is not a directory", what, dest);
+  return kist_fail(err, e, "%s: open %s in the rootfs", what, dest);
 }
 
 /* A rootfs symlink ("/etc/hostname -> /proc/sys/kernel/hostname") can send
@@ -674,7 +676,7 @@ static int mount_one(const oci_mount *orig, size_t idx, int rootfd,
       return -1;
     int tree = env->idmap_fds ? env->idmap_fds[idx] : -1;
     cleanup_close int mfd =
-      tree >= 0 ? attach_tree(tree, destfd, o.flags, o.clear, what, err)
+      tree >= 0 ? attach_idmapped(tree, destfd, o.flags, o.clear, what, err)
                 : bind_mount(-1, src, destfd, o.bind_rec, o.flags, o.clear, what, err);
     if (mfd < 0)
       return -1;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "namespaces.h"
+#include "paths.h"
 #include "userns.h"
 #include "util.h"
 
@@ -42,9 +43,8 @@ static int open_ns_file(const char *path, size_t i, kist_error_t *err)
     return kist_fail(err, errno, "linux.namespaces[%zu].path: statfs %s", i, path);
   if (sfs.f_type != NSFS_MAGIC)
     return kist_fail(err, 0, "linux.namespaces[%zu].path: %s is not a namespace file", i, path);
-  char fdp[32];
-  snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", pfd);
-  int fd = open(fdp, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  char fdp[KIST_FD_PATH_MAX];
+  int fd = open(kist_fd_path(pfd, fdp), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0)
     return kist_fail(err, errno, "linux.namespaces[%zu].path: open %s", i, path);
   return fd;
