@@ -70,7 +70,7 @@ struct kist_cg_dir {
   char hier[64]; /* as kist_cg_hier.name */
   bool v2;
   uint32_t ctrls;
-  char *rel;   /* cgroup path inside the hierarchy, "/kist/ID" */
+  char *rel;   /* cgroup path inside the hierarchy, "/kist-ID" */
   int created; /* trailing components of rel that kist owns (the leaf plus
                   prefixes it made); 0: joined, never removed or signalled */
   int fd;      /* O_DIRECTORY fd of the leaf, -1 when not open */

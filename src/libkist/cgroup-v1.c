@@ -22,7 +22,7 @@ static long now_ms(void)
 }
 
 /* The cpuset value of dir fd, filled in from its ancestors when empty: a
- * concurrent create may have made the shared "kist" parent and not yet
+ * concurrent create may have made a shared parent ("/a" of "/a/b") and not yet
  * copied its cpus/mems. The hierarchy root is never empty. */
 static char *cpuset_value(int fd, const char *path, const char *file, int depth, kist_error_t *err)
 {

@@ -2,8 +2,10 @@
  * state, and dispatch to the v1 and v2 drivers.
  *
  * Placement (linux.cgroupsPath):
- *   absent        "/kist/<id>" under every hierarchy root ("kist" is ours: removed
- *                 when the last container leaves it);
+ *   absent        "/kist-<id>" directly under every hierarchy root: one
+ *                 mkdir per hierarchy (each v1 one allocates a css per
+ *                 controller), no shared parent to make and remove, and
+ *                 the stem of the systemd default "kist-<id>.scope";
  *   "/a/b"        that path under every hierarchy root;
  *   "a/b"         under kist's own cgroup in each hierarchy (as runc does, so a
  *                 runtime inside a container nests correctly); on cgroup v2
@@ -25,7 +27,7 @@
  *                 chown of a dir with its cgroup.procs, cgroup.threads and
  *                 cgroup.subtree_control). This is runc's choice for a
  *                 missing path, so a runc or crun user finds the container
- *                 where they look; "/kist" belongs to root. A leaf of that
+ *                 where they look; the root-level "/kist-<id>" is root's. A leaf of that
  *                 name that already has processes is not joined.
  *   any path      used as given; mkdir refused (EACCES/EPERM/EROFS) means
  *                 nothing is delegated there: a hierarchy the config sets
@@ -480,14 +482,12 @@ static bool rootless(const struct kist_context *ctx)
   return ctx && (ctx->rootless == 1 || (ctx->rootless < 0 && !kist_privileged()));
 }
 
-/* The path to create: absolute, or relative to kist's own cgroups. *keep is
- * the number of parent components kist may remove when empty even when it
- * did not make them (1 for the default "/kist/<id>"). */
+/* The path to create: absolute, or relative to kist's own cgroups. *deflt:
+ * no cgroupsPath was given and the path is kist's default. */
 static int placement(const struct kist_context *ctx, const char *id, const oci_config *cfg,
-                     bool log, char **out, int *keep, bool *deflt, kist_error_t *err)
+                     bool log, char **out, bool *deflt, kist_error_t *err)
 {
   const char *cp = cfg && cfg->linux ? cfg->linux->cgroups_path : NULL;
-  *keep = 0;
   *deflt = false;
   if (cp == NULL || cp[0] == '\0') {
     if (id == NULL || id[0] == '\0' || strchr(id, '/') || strchr(id, '\n') ||
@@ -499,13 +499,12 @@ static int placement(const struct kist_context *ctx, const char *id, const oci_c
     }
     *deflt = true;
     if (rootless(ctx)) {
-      /* "/kist" is root's. Next to kist's own cgroup (see the top of this
-       * file) is where a delegated subtree has room. */
+      /* The hierarchy root is root's. Next to kist's own cgroup (see the
+       * top of this file) is where a delegated subtree has room. */
       *out = xstrdup(id);
       return 0;
     }
-    *out = xasprintf("/kist/%s", id);
-    *keep = 1;
+    *out = xasprintf("/kist-%s", id);
     return 0;
   }
   if (ctx && ctx->systemd_cgroup) {
@@ -601,9 +600,8 @@ int kist_cgroup_validate(const struct kist_context *ctx, const char *id, const o
                          kist_error_t *err)
 {
   cleanup_free char *path = NULL;
-  int keep;
   bool deflt;
-  if (placement(ctx, id, cfg, false, &path, &keep, &deflt, err) < 0)
+  if (placement(ctx, id, cfg, false, &path, &deflt, err) < 0)
     return -1;
   const struct kist_cg_layout *lay = kist_cg_layout();
   struct kist_cg_plan plan;
@@ -639,7 +637,7 @@ static void unmake(char **made, int n)
 
 /* mkdir -p of d->rel, counting the components made; v1 cpuset dirs get
  * cpus/mems on the way down. A concurrent delete can remove a shared parent
- * (the "kist" dir) between two mkdir calls: walk again. On failure whatever
+ * (one it made for a cgroupsPath "/a/b") between two mkdir calls: walk again. On failure whatever
  * this walk made is removed. */
 static int make_dir(struct kist_cg_dir *d, const struct kist_cg_plan *plan, kist_error_t *err)
 {
@@ -891,7 +889,7 @@ static int systemd_prepare(const char *id, const oci_config *cfg, bool user, str
   return 0;
 }
 
-/* The default cgroup /kist/<id> is shared by every state root: one that
+/* The default cgroup /kist-<id> is shared by every state root: one that
  * already holds processes belongs to a container of the same id elsewhere
  * (or to someone else). Joining it would make their lifecycles one, and the
  * first delete would kill both; an explicit cgroupsPath may still join. */
@@ -909,18 +907,6 @@ static bool default_cgroup_busy(const struct kist_cg_dir *d, kist_error_t *err)
             "refusing to share it",
             dp);
   return true;
-}
-
-/* The default "kist" parent is ours even when another container made it:
- * removed with the container when empty. */
-static void claim_parents(struct kist_cg_dir *d, int keep)
-{
-  if (d->created > 0 && d->created < 1 + keep) {
-    int comps = 0;
-    for (const char *s = d->rel; *s; s++)
-      comps += *s == '/';
-    d->created = 1 + keep < comps ? 1 + keep : comps;
-  }
 }
 
 /* How many trailing components of d->rel do not exist yet: what make_dir is
@@ -942,9 +928,8 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
                        int state_dirfd, struct kist_cgroup **out, kist_error_t *err)
 {
   cleanup_free char *path = NULL;
-  int keep;
   bool deflt;
-  if (placement(ctx, id, cfg, true, &path, &keep, &deflt, err) < 0)
+  if (placement(ctx, id, cfg, true, &path, &deflt, err) < 0)
     return -1;
   /* --systemd-cgroup unprivileged: the user's own systemd instance, whose
    * units live under its cgroup (user@UID.service). */
@@ -1003,7 +988,6 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
     cg->n = planned;
     for (size_t i = 0; i < planned; i++) {
       cg->d[i].created = missing_components(&cg->d[i]);
-      claim_parents(&cg->d[i], keep);
       any |= cg->d[i].created > 0;
     }
     if (any && kist_cgroup_save(cg, state_dirfd, err) < 0)
@@ -1049,7 +1033,6 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
       ret = -1;
       break;
     }
-    claim_parents(d, keep);
     dir_of[i] = (int)(cg->n - 1);
     kist_test_point("cgroup:mkdir");
   }

@@ -49,7 +49,7 @@ int kist_cgroup_parse(char *text, struct kist_cgroup **out, kist_error_t *err);
 int kist_cgroup_load(const struct kist_context *ctx, int state_dirfd, struct kist_cgroup **out,
                      kist_error_t *err);
 
-/* The container's cgroup path as seen in /proc/PID/cgroup ("/kist/ID"). */
+/* The container's cgroup path as seen in /proc/PID/cgroup ("/kist-ID"). */
 const char *kist_cgroup_path(const struct kist_cgroup *cg);
 
 /* Lists every pid in the cgroup and the sub-cgroups the container made
