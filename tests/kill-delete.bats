@@ -25,8 +25,9 @@ start_one() {
   kist start "$1"
 }
 
+# No cgroup dir of container $1 (the default /kist-ID, or one named ID) is left.
 assert_no_cgroup() {
-  [ -z "$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$1" 2>/dev/null)" ]
+  [ -z "$(find /sys/fs/cgroup -maxdepth 4 -type d \( -name "$1" -o -name "kist-$1" \) 2>/dev/null)" ]
 }
 
 # assert_dead PID: the process is gone (a zombie counts: only its parent can reap it).

@@ -28,10 +28,11 @@ state_field() {
   kist state "$1" | jq -r ".$2"
 }
 
-# No cgroup directory named after the container is left in any hierarchy.
+# No cgroup directory named after the container (the default /kist-ID, or
+# one named ID) is left in any hierarchy.
 assert_no_cgroup() {
   local left
-  left=$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$1" 2>/dev/null)
+  left=$(find /sys/fs/cgroup -maxdepth 4 -type d \( -name "$1" -o -name "kist-$1" \) 2>/dev/null)
   if [ -n "$left" ]; then
     echo "cgroups left behind: $left" >&2
     return 1

@@ -49,8 +49,8 @@ wait_count_above() {
   return 1
 }
 
-# The container's freezer as the kernel reports it: FROZEN or THAWED (the
-# v1 freezer when mounted, else cgroup.events of the v2 dir).
+# The freezer of the cgroup dir named $1 as the kernel reports it: FROZEN or
+# THAWED (the v1 freezer when mounted, else cgroup.events of the v2 dir).
 freezer_state() {
   local d
   d=$(find $CG/freezer -maxdepth 3 -type d -name "$1" 2>/dev/null | head -1)
@@ -68,9 +68,10 @@ freezer_state() {
   return 1
 }
 
+# No cgroup dir of container $1 (the default /kist-ID, or one named ID) is left.
 assert_no_cgroup() {
   local left
-  left=$(find $CG -maxdepth 5 -type d -name "$1" 2>/dev/null)
+  left=$(find $CG -maxdepth 5 -type d \( -name "$1" -o -name "kist-$1" \) 2>/dev/null)
   [ -z "$left" ] || { echo "cgroups left: $left" >&2; return 1; }
 }
 
@@ -81,7 +82,7 @@ assert_no_cgroup() {
   assert_success
   assert_output ""
   [ "$(kist state "$ID" | jq -r .status)" = paused ]
-  [ "$(freezer_state "$ID")" = FROZEN ]
+  [ "$(freezer_state "kist-$ID")" = FROZEN ]
   local a b
   a=$(count)
   sleep 0.5
@@ -94,7 +95,7 @@ assert_no_cgroup() {
   assert_success
   [ "$(kist state "$ID" | jq -r .status)" = running ]
   wait_count_above "$b"
-  [ "$(freezer_state "$ID")" = THAWED ]
+  [ "$(freezer_state "kist-$ID")" = THAWED ]
   kist delete --force "$ID"
 }
 

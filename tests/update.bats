@@ -34,11 +34,11 @@ start_one() {
 # in its v1 hierarchy when mounted, else in the v2 tree.
 cgfile() {
   if [ "$(stat -fc %T "$CG/$1" 2>/dev/null)" = cgroupfs ]; then
-    echo "$CG/$1/kist/$ID/$2"
+    echo "$CG/$1/kist-$ID/$2"
   elif [ "$(stat -fc %T $CG)" = cgroup2fs ]; then
-    echo "$CG/kist/$ID/$3"
+    echo "$CG/kist-$ID/$3"
   else
-    echo "$CG/unified/kist/$ID/$3"
+    echo "$CG/unified/kist-$ID/$3"
   fi
 }
 
@@ -181,8 +181,8 @@ JSON
   start_one "$ID"
   kist update --memory 100m --pids-limit 40 "$ID"
   local v2dir
-  v2dir=$CG/kist/$ID
-  [ -d "$v2dir" ] || v2dir=$CG/unified/kist/$ID
+  v2dir=$CG/kist-$ID
+  [ -d "$v2dir" ] || v2dir=$CG/unified/kist-$ID
   local depth
   depth=$(cat "$v2dir/cgroup.max.depth")
   # memory and pids are written first, the unified key last, and it fails.

@@ -24,7 +24,7 @@
 #                     container id (bad-NAME). Containers @VICTIM@ (created,
 #                     waiting) and @RUNNER@ (running) exist while cli cases run;
 #                     both must survive every case. (Their ids are unique to
-#                     the run: the default cgroup path /kist/<id> is shared by
+#                     the run: the default cgroup path /kist-<id> is shared by
 #                     every state root on the machine.)
 #
 # One test per topic; a failing test lists every case that misbehaved.
@@ -71,7 +71,7 @@ snapshot() {
 
 # cgroups_of ID: cgroup dirs kist would have made for ID.
 cgroups_of() {
-  ls -d /sys/fs/cgroup/*/kist/"$1" /sys/fs/cgroup/kist/"$1" 2>/dev/null || true
+  ls -d /sys/fs/cgroup/*/kist-"$1" /sys/fs/cgroup/kist-"$1" 2>/dev/null || true
 }
 
 # run_case NAME EXPECT ARG...: runs kist ARG... and prints one line per

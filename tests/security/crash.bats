@@ -51,7 +51,7 @@ marked_pids() {
 # The container's cgroup dirs that exist, in every hierarchy.
 cgroup_dirs() {
   local d
-  for d in /sys/fs/cgroup/kist/"$ID" /sys/fs/cgroup/*/kist/"$ID"; do
+  for d in /sys/fs/cgroup/kist-"$ID" /sys/fs/cgroup/*/kist-"$ID"; do
     [ -d "$d" ] && echo "$d"
   done
   return 0

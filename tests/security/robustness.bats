@@ -8,7 +8,7 @@ load sec
 
 setup() {
   sec_setup
-  # The default cgroup /kist/<id> is shared by every state root on the
+  # The default cgroup /kist-<id> is shared by every state root on the
   # machine: ids are unique to this run (others may run this file too).
   U=rb$$
 }
@@ -203,7 +203,7 @@ creates() {
   done
 }
 
-# The default cgroup is /kist/<id> in every hierarchy, for every state root:
+# The default cgroup is /kist-<id> in every hierarchy, for every state root:
 # the same id under two roots must not make one container's delete kill the
 # other (nor make them share limits). Refusing the second create is fine.
 @test "robustness: the same id under two state roots: deleting one leaves the other running" {

@@ -26,7 +26,7 @@ setup() {
 teardown() {
   sec_teardown
   local d
-  for d in /sys/fs/cgroup/kist/"$PREFIX"-* /sys/fs/cgroup/*/kist/"$PREFIX"-*; do
+  for d in /sys/fs/cgroup/kist-"$PREFIX"-* /sys/fs/cgroup/*/kist-"$PREFIX"-*; do
     [ -d "$d" ] && rmdir "$d" 2>/dev/null
   done
   return 0
@@ -47,7 +47,7 @@ snapshot() {
     echo "# mounts"
     grep -F -e "$PREFIX" -e "$BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{ print $5 }' | sort
     echo "# cgroups"
-    ls -d /sys/fs/cgroup/kist/"$PREFIX"-* /sys/fs/cgroup/*/kist/"$PREFIX"-* 2>/dev/null | sort
+    ls -d /sys/fs/cgroup/kist-"$PREFIX"-* /sys/fs/cgroup/*/kist-"$PREFIX"-* 2>/dev/null | sort
     echo "# state"
     ls -A "$KIST_ROOT" 2>/dev/null | grep -v '^\.' | sort
     echo "# processes"
