@@ -148,6 +148,22 @@ assert_cgfile() { # FILE EXPECTED
   done
 }
 
+# Before the init moves itself into its v1 cgroups it takes, writable, the
+# pages it still shares with kist (heap, data, TLS) and the stack it will
+# use: those are kist's memory until execve, not the container's.
+@test "cgroups: the waiting init has no user pages charged to the container's memory cgroup" {
+  [ "$(stat -fc %T $CG/memory 2>/dev/null)" = cgroupfs ] ||
+    skip "no v1 memory hierarchy (on v2 the init is born in its cgroup: CLONE_INTO_CGROUP)"
+  kcreate create --bundle "$BUNDLE" "$ID"
+  local d
+  d=$(cgdir memory)
+  grep -qx "$(cpid "$ID")" "$d/cgroup.procs"
+  # memory.stat folds the per-CPU counters in at most every 2 s.
+  sleep 2.5
+  run awk '$1 == "rss" || $1 == "cache" || $1 == "mapped_file" { print $1, $2 }' "$d/memory.stat"
+  assert_output "$(printf 'cache 0\nrss 0\nmapped_file 0')"
+}
+
 @test "cgroups: absolute cgroupsPath is used under every hierarchy root, parents removed" {
   set_config '.linux.cgroupsPath = $p' --arg p "/kisttest-$ID/inner"
   start_one "$ID"

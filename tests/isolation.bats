@@ -186,16 +186,48 @@ in_container() {
   assert_output ""
 }
 
+# On v1 kist shows the container the host's /sys/fs/cgroup tmpfs (a clone,
+# made read-only and private) rather than building a tmpfs of its own.
+@test "/sys/fs/cgroup (v1, ro): a read-only private view with the container's hierarchies" {
+  [ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] || skip "no v1 tmpfs at /sys/fs/cgroup here (pure v2 runs in the VM lane)"
+  in_container 'grep " /sys/fs/cgroup " /proc/self/mountinfo; mkdir /sys/fs/cgroup/kist-probe 2>&1; cat /sys/fs/cgroup/memory/memory.limit_in_bytes'
+  assert_success
+  assert_line --index 0 --regexp ' /sys/fs/cgroup ro,nosuid,nodev,noexec[, ]'
+  host_dev=$(awk '$5 == "/sys/fs/cgroup" { print $3 }' /proc/self/mountinfo)
+  assert_line --index 0 --partial " $host_dev / /sys/fs/cgroup "
+  refute_line --index 0 --regexp 'shared:|master:'
+  assert_line --index 1 --partial "Read-only file system"
+  assert_line --index 2 --regexp '^[0-9]+$'
+  [ ! -e /sys/fs/cgroup/kist-probe ]
+}
+
+@test "/sys/fs/cgroup (v1, rw): the container's own tmpfs; writes never reach the host" {
+  [ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] || skip "no v1 tmpfs at /sys/fs/cgroup here (pure v2 runs in the VM lane)"
+  set_config '.mounts = [.mounts[] | if .type == "cgroup" then .options -= ["ro"] else . end]'
+  in_container "mkdir /sys/fs/cgroup/kist-probe-$ID && ls -d /sys/fs/cgroup/kist-probe-$ID && cat /sys/fs/cgroup/memory/memory.limit_in_bytes"
+  assert_success
+  assert_line --index 0 "/sys/fs/cgroup/kist-probe-$ID"
+  assert_line --index 1 --regexp '^[0-9]+$'
+  [ ! -e "/sys/fs/cgroup/kist-probe-$ID" ]
+}
+
 @test "a user namespace maps root to an unprivileged host uid" {
   # The mapped root must be able to reach the bundle (mktemp dirs are 0700).
   chmod 755 "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR"
   set_config '.linux.namespaces += [{"type": "user"}]
     | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
     | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
-  in_container 'id -u; cat /proc/self/uid_map'
+  in_container 'id -u; cat /proc/self/uid_map; ls /sys/fs/cgroup/pids/pids.max; grep " /sys/fs/cgroup " /proc/self/mountinfo'
   assert_success
   assert_line --index 0 0
   assert_line --index 1 --regexp '^ +0 +100000 +65536$'
+  # The host's cgroup tmpfs cannot be cloned from a user namespace (its
+  # hierarchies are locked mounts): kist builds the view itself.
+  if [ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ]; then
+    assert_line --index 2 /sys/fs/cgroup/pids/pids.max
+    host_dev=$(awk '$5 == "/sys/fs/cgroup" { print $3 }' /proc/self/mountinfo)
+    refute_line --index 3 --partial " $host_dev / /sys/fs/cgroup "
+  fi
 }
 
 @test "joining another container's network and pid namespace by path" {

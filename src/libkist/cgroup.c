@@ -27,8 +27,9 @@
  *                 chown of a dir with its cgroup.procs, cgroup.threads and
  *                 cgroup.subtree_control). This is runc's choice for a
  *                 missing path, so a runc or crun user finds the container
- *                 where they look; the root-level "/kist-<id>" is root's. A leaf of that
- *                 name that already has processes is not joined.
+ *                 where they look; the root-level "/kist-<id>" is
+ *                 root's. A leaf of that name that already has processes
+ *                 is not joined.
  *   any path      used as given; mkdir refused (EACCES/EPERM/EROFS) means
  *                 nothing is delegated there: a hierarchy the config sets
  *                 limits in is an error that says so, the others are left
@@ -637,8 +638,8 @@ static void unmake(char **made, int n)
 
 /* mkdir -p of d->rel, counting the components made; v1 cpuset dirs get
  * cpus/mems on the way down. A concurrent delete can remove a shared parent
- * (one it made for a cgroupsPath "/a/b") between two mkdir calls: walk again. On failure whatever
- * this walk made is removed. */
+ * (one it made for a cgroupsPath "/a/b") between two mkdir calls: walk
+ * again. On failure whatever this walk made is removed. */
 static int make_dir(struct kist_cg_dir *d, const struct kist_cg_plan *plan, kist_error_t *err)
 {
   cleanup_free char *top =
