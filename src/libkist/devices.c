@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -89,17 +90,44 @@ static bool is_node(const struct stat *st, int type, dev_t rdev)
   return (st->st_mode & S_IFMT) == (mode_t)type && (type == S_IFIFO || st->st_rdev == rdev);
 }
 
+/* The directory the last node went into: the default nodes all go into
+ * /dev, resolved once. */
+struct node_dir {
+  char *path;
+  int fd;
+};
+
+static int node_dir_open(struct node_dir *nd, int rootfd, const char *dir, kist_error_t *err)
+{
+  if (nd->fd >= 0 && strcmp(nd->path, dir) == 0)
+    return nd->fd;
+  if (nd->fd >= 0)
+    close(nd->fd);
+  free(nd->path);
+  nd->path = xstrdup(dir);
+  nd->fd = kist_mkdir_in_root(rootfd, dir, 0755, err);
+  return nd->fd;
+}
+
+static void node_dir_close(struct node_dir *nd)
+{
+  if (nd->fd >= 0)
+    close(nd->fd);
+  free(nd->path);
+}
+
 /* Makes one node; the parent directory is resolved inside the rootfs.
  * Called with umask 0 (make_nodes): mknod gives the mode exactly as asked,
  * so no chmod by name afterwards. */
-static int make_node(int rootfd, const char *path, int type, unsigned major, unsigned minor,
-                     mode_t mode, uid_t uid, gid_t gid, bool bind, kist_error_t *err)
+static int make_node(struct node_dir *nd, int rootfd, const char *path, int type, unsigned major,
+                     unsigned minor, mode_t mode, uid_t uid, gid_t gid, bool bind,
+                     kist_error_t *err)
 {
   cleanup_free char *dir = xstrdup(path);
   char *slash = strrchr(dir, '/');
   *slash = '\0';
   const char *base = path + (slash - dir) + 1;
-  cleanup_close int pfd = kist_mkdir_in_root(rootfd, dir[0] ? dir : "/", 0755, err);
+  int pfd = node_dir_open(nd, rootfd, dir[0] ? dir : "/", err);
   if (pfd < 0)
     return -1;
   dev_t rdev = makedev(major, minor);
@@ -108,6 +136,16 @@ static int make_node(int rootfd, const char *path, int type, unsigned major, uns
     bind = false;
   if (!bind) {
     int r = mknodat(pfd, base, (mode_t)type | (mode & 07777), rdev);
+    if (r == 0) {
+      /* Made just now, usually already right (owner, and the mode under
+       * umask 0): a look is enough. Anything to change goes through an
+       * fd below, never the name. */
+      struct stat st;
+      if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && is_node(&st, type, rdev) &&
+          st.st_nlink == 1 && st.st_uid == uid && st.st_gid == gid &&
+          (st.st_mode & 07777) == (mode & 07777))
+        return 0;
+    }
     if (r < 0) {
       if (errno == EPERM && type != S_IFIFO) {
         bind = true;
@@ -209,22 +247,23 @@ static bool overridden(const oci_config_linux *l, const char *path)
 static int make_nodes(const oci_config *cfg, int rootfd, bool new_userns, kist_error_t *err)
 {
   const oci_config_linux *l = cfg->linux;
-  for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+  struct node_dir nd = {.fd = -1};
+  int ret = 0;
+  for (size_t i = 0; ret == 0 && i < ARRAY_SIZE(default_devices); i++) {
     if (overridden(l, default_devices[i].path))
       continue;
-    if (make_node(rootfd, default_devices[i].path, S_IFCHR, default_devices[i].major,
-                  default_devices[i].minor, 0666, 0, 0, new_userns, err) < 0)
-      return -1;
+    ret = make_node(&nd, rootfd, default_devices[i].path, S_IFCHR, default_devices[i].major,
+                    default_devices[i].minor, 0666, 0, 0, new_userns, err);
   }
-  for (size_t i = 0; l && i < l->devices_len; i++) {
+  for (size_t i = 0; ret == 0 && l && i < l->devices_len; i++) {
     const oci_device *d = l->devices[i];
     mode_t mode = d->file_mode_present ? (mode_t)d->file_mode : 0666;
-    if (make_node(rootfd, d->path, type_bits(d->type), (unsigned)d->major, (unsigned)d->minor, mode,
-                  d->uid_present ? (uid_t)d->uid : 0, d->gid_present ? (gid_t)d->gid : 0,
-                  new_userns, err) < 0)
-      return -1;
+    ret = make_node(&nd, rootfd, d->path, type_bits(d->type), (unsigned)d->major,
+                    (unsigned)d->minor, mode, d->uid_present ? (uid_t)d->uid : 0,
+                    d->gid_present ? (gid_t)d->gid : 0, new_userns, err);
   }
-  return 0;
+  node_dir_close(&nd);
+  return ret < 0 ? -1 : 0;
 }
 
 int kist_devices_setup(const oci_config *cfg, int rootfd, bool new_userns, kist_error_t *err)
