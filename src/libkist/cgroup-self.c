@@ -80,16 +80,18 @@ static void populate_present(uintptr_t lo, uintptr_t hi, size_t page)
   unsigned char vec[256];
   lo &= ~(page - 1);
   hi = (hi + page - 1) & ~(page - 1);
-  if (hi <= lo || (hi - lo) / page > sizeof vec || mincore((void *)lo, hi - lo, vec) < 0)
-    return;
-  size_t n = (hi - lo) / page;
-  for (size_t i = 0; i < n;) {
-    size_t j = i;
-    while (j < n && (vec[j] & 1))
-      j++;
-    if (j > i)
-      madvise((void *)(lo + i * page), (j - i) * page, MADV_POPULATE_WRITE);
-    i = j + 1;
+  for (; lo < hi; lo += sizeof vec * page) {
+    size_t n = (hi - lo) / page < sizeof vec ? (hi - lo) / page : sizeof vec;
+    if (mincore((void *)lo, n * page, vec) < 0)
+      return;
+    for (size_t i = 0; i < n;) {
+      size_t j = i;
+      while (j < n && (vec[j] & 1))
+        j++;
+      if (j > i)
+        madvise((void *)(lo + i * page), (j - i) * page, MADV_POPULATE_WRITE);
+      i = j + 1;
+    }
   }
 }
 
