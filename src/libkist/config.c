@@ -8,11 +8,18 @@
 #include "config.h"
 #include "util.h"
 
+int kist_config_bundle_check(const char *bundle, kist_error_t *err)
+{
+  if (bundle[0] == '\0')
+    return kist_fail(err, 0, "--bundle: empty path");
+  return 0;
+}
+
 int kist_config_load_raw(const char *bundle, oci_config **out, char **raw, size_t *rawlen,
                          kist_error_t *err)
 {
-  if (bundle[0] == '\0')
-    return kist_fail(err, 0, "bundle: empty path");
+  if (kist_config_bundle_check(bundle, err) < 0)
+    return -1;
   cleanup_close int dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return kist_fail(err, errno, "bundle %s", bundle);

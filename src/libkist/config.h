@@ -6,6 +6,10 @@
 #include "error.h"
 #include "ocispec.h"
 
+/* An empty bundle path is refused ("--bundle: empty path"): before
+ * realpath(3) or open(2) would turn it into a vaguer ENOENT. The loaders
+ * below check it; a caller that resolves the path first calls it itself. */
+int kist_config_bundle_check(const char *bundle, kist_error_t *err);
 /* Reads and parses <bundle>/config.json. Errors read
  * "config.json:LINE:COL: json.path: problem" (one line). */
 int kist_config_load(const char *bundle, oci_config **out, kist_error_t *err);

@@ -276,8 +276,8 @@ static int creation_prepare(struct creation *c, bool foreground, kist_error_t *e
   struct stat sb;
   if (fstatat(c->rootfd, c->id, &sb, AT_SYMLINK_NOFOLLOW) == 0)
     return kist_fail(err, 0, "container %s already exists", c->id);
-  if (o->bundle && o->bundle[0] == '\0')
-    return kist_fail(err, 0, "--bundle: empty path");
+  if (o->bundle && kist_config_bundle_check(o->bundle, err) < 0)
+    return -1;
   c->bundle = abs_path(o->bundle ? o->bundle : ".", "bundle", err);
   if (c->bundle == NULL)
     return -1;

@@ -38,14 +38,6 @@ bool kist_idmap_wanted(const oci_mount *m, bool *recursive)
   return want;
 }
 
-static bool is_rbind(const oci_mount *m)
-{
-  for (size_t i = 0; i < m->options_len; i++)
-    if (strcmp(m->options[i], "rbind") == 0)
-      return true;
-  return false;
-}
-
 /* The mount's own mappings, else the container's. */
 static void mappings_of(const oci_config *cfg, const oci_mount *m, oci_id_mapping ***u, size_t *nu,
                         oci_id_mapping ***g, size_t *ng)
@@ -149,7 +141,8 @@ static int open_one(const oci_config *cfg, size_t idx, const char *bundle, kist_
     return -1;
   cleanup_free char *src =
     m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", bundle, m->source);
-  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (is_rbind(m) ? AT_RECURSIVE : 0);
+  unsigned flags =
+    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (kist_mount_is_rbind(m) ? AT_RECURSIVE : 0);
   int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, flags);
   if (tree < 0)
     return kist_fail(err, errno, "%s: open_tree %s", field, src);

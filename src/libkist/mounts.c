@@ -161,6 +161,16 @@ bool kist_mount_is_bind(const oci_mount *m)
   return false;
 }
 
+bool kist_mount_is_rbind(const oci_mount *m)
+{
+  for (size_t i = 0; i < m->options_len; i++) {
+    int k = find_option(m->options[i]);
+    if (k >= 0 && mount_options[k].kind == O_BIND && (mount_options[k].value & MS_REC))
+      return true;
+  }
+  return false;
+}
+
 static void parse_options(const oci_mount *m, struct mopts *o)
 {
   memset(o, 0, sizeof *o);

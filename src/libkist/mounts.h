@@ -54,5 +54,7 @@ int kist_rootfs_chroot(const char *rootfs, kist_error_t *err);
 
 /* A bind mount: type "bind", or a "bind"/"rbind" option (any type). */
 bool kist_mount_is_bind(const oci_mount *m);
+/* An "rbind" option: the bind takes the submounts too. */
+bool kist_mount_is_rbind(const oci_mount *m);
 
 #endif

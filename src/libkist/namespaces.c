@@ -200,23 +200,15 @@ int kist_ns_join_all(const struct kist_ns_plan *plan, kist_error_t *err)
   return 0;
 }
 
-/* Idmapped mounts (idmap.c): kist is root there, writes the maps itself. */
+/* Idmapped mounts (idmap.c): kist is root there, writes the maps itself
+ * (no newuidmap/newgidmap). */
 int kist_ns_write_maps(pid_t pid, oci_id_mapping **uid, size_t nuid, oci_id_mapping **gid,
                        size_t ngid, const char *field, kist_error_t *err)
 {
-  char what[96];
-  /* Without CAP_SETGID in the parent namespace the kernel only accepts a
-   * gid_map once setgroups is denied (user_namespaces(7)). */
-  snprintf(what, sizeof what, "%s.gidMappings", field);
-  if (geteuid() != 0 && kist_userns_write_proc(pid, "setgroups", "deny", what, err) < 0)
-    return -1;
-  snprintf(what, sizeof what, "%s.uidMappings", field);
-  cleanup_free char *uids = kist_userns_format_map(uid, nuid);
-  if (kist_userns_write_proc(pid, "uid_map", uids, what, err) < 0)
-    return -1;
-  snprintf(what, sizeof what, "%s.gidMappings", field);
-  cleanup_free char *gids = kist_userns_format_map(gid, ngid);
-  return kist_userns_write_proc(pid, "gid_map", gids, what, err);
+  char uid_field[96], gid_field[96];
+  snprintf(uid_field, sizeof uid_field, "%s.uidMappings", field);
+  snprintf(gid_field, sizeof gid_field, "%s.gidMappings", field);
+  return kist_userns_write_id_maps(pid, uid, nuid, gid, ngid, uid_field, gid_field, false, err);
 }
 
 int kist_ns_write_id_maps(pid_t pid, const oci_config *cfg, kist_error_t *err)

@@ -207,12 +207,12 @@ int kist_userns_write_proc(pid_t pid, const char *file, const char *data, const 
 }
 
 /* Runs HELPER PID (containerID hostID size)...; its stderr goes into the error. */
-static int run_helper(const struct map_kind *k, pid_t pid, oci_id_mapping **m, size_t n,
-                      kist_error_t *err)
+static int run_helper(const struct map_kind *k, const char *field, pid_t pid, oci_id_mapping **m,
+                      size_t n, kist_error_t *err)
 {
   cleanup_free char *helper = find_helper(k->helper);
   if (helper == NULL)
-    return kist_fail(err, 0, "%s: %s is not installed (uidmap package)", k->field, k->helper);
+    return kist_fail(err, 0, "%s: %s is not installed (uidmap package)", field, k->helper);
   size_t argc = 2 + 3 * n;
   char **argv = xcalloc(argc + 1, sizeof *argv);
   argv[0] = xstrdup(helper);
@@ -228,7 +228,7 @@ static int run_helper(const struct map_kind *k, pid_t pid, oci_id_mapping **m, s
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   if (pipe2(pipefd, O_CLOEXEC) < 0) {
-    kist_fail(err, errno, "%s: pipe", k->field);
+    kist_fail(err, errno, "%s: pipe", field);
     goto out;
   }
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -239,7 +239,7 @@ static int run_helper(const struct map_kind *k, pid_t pid, oci_id_mapping **m, s
   close(pipefd[1]);
   pipefd[1] = -1;
   if (e != 0) {
-    kist_fail(err, e, "%s: run %s", k->field, helper);
+    kist_fail(err, e, "%s: run %s", field, helper);
     goto out;
   }
   char out[512];
@@ -268,7 +268,7 @@ static int run_helper(const struct map_kind *k, pid_t pid, oci_id_mapping **m, s
   for (char *p = args; *p; p++)
     if (*p == '\n')
       *p = p[1] ? ',' : '\0';
-  kist_fail(err, 0, "%s: %s refused the map (%s): %s", k->field, k->helper, args,
+  kist_fail(err, 0, "%s: %s refused the map (%s): %s", field, k->helper, args,
             out[0] ? out : (WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "failed"));
 out:
   if (pipefd[0] >= 0)
@@ -281,27 +281,33 @@ out:
   return ret;
 }
 
-int kist_userns_write_maps(pid_t pid, const oci_config *cfg, kist_error_t *err)
+int kist_userns_write_id_maps(pid_t pid, oci_id_mapping **uid, size_t nuid, oci_id_mapping **gid,
+                              size_t ngid, const char *uid_field, const char *gid_field,
+                              bool helpers, kist_error_t *err)
 {
-  const oci_config_linux *l = cfg->linux;
   bool priv = geteuid() == 0; /* CAP_SETUID/CAP_SETGID over its own namespace */
-  bool uid_direct =
-    priv || kist_userns_map_is_direct(l->uid_mappings, l->uid_mappings_len, (unsigned)geteuid());
-  bool gid_direct =
-    priv || kist_userns_map_is_direct(l->gid_mappings, l->gid_mappings_len, (unsigned)getegid());
+  bool uid_direct = priv || !helpers || kist_userns_map_is_direct(uid, nuid, (unsigned)geteuid());
+  bool gid_direct = priv || !helpers || kist_userns_map_is_direct(gid, ngid, (unsigned)getegid());
   if (uid_direct) {
-    cleanup_free char *uids = kist_userns_format_map(l->uid_mappings, l->uid_mappings_len);
-    if (kist_userns_write_proc(pid, "uid_map", uids, UID_KIND.field, err) < 0)
+    cleanup_free char *uids = kist_userns_format_map(uid, nuid);
+    if (kist_userns_write_proc(pid, "uid_map", uids, uid_field, err) < 0)
       return -1;
-  } else if (run_helper(&UID_KIND, pid, l->uid_mappings, l->uid_mappings_len, err) < 0) {
+  } else if (run_helper(&UID_KIND, uid_field, pid, uid, nuid, err) < 0) {
     return -1;
   }
   if (!gid_direct)
-    return run_helper(&GID_KIND, pid, l->gid_mappings, l->gid_mappings_len, err);
+    return run_helper(&GID_KIND, gid_field, pid, gid, ngid, err);
   /* Without CAP_SETGID over the parent namespace the kernel takes a
    * gid_map only once setgroups is denied; newgidmap decides that itself. */
-  if (!priv && kist_userns_write_proc(pid, "setgroups", "deny", GID_KIND.field, err) < 0)
+  if (!priv && kist_userns_write_proc(pid, "setgroups", "deny", gid_field, err) < 0)
     return -1;
-  cleanup_free char *gids = kist_userns_format_map(l->gid_mappings, l->gid_mappings_len);
-  return kist_userns_write_proc(pid, "gid_map", gids, GID_KIND.field, err);
+  cleanup_free char *gids = kist_userns_format_map(gid, ngid);
+  return kist_userns_write_proc(pid, "gid_map", gids, gid_field, err);
+}
+
+int kist_userns_write_maps(pid_t pid, const oci_config *cfg, kist_error_t *err)
+{
+  const oci_config_linux *l = cfg->linux;
+  return kist_userns_write_id_maps(pid, l->uid_mappings, l->uid_mappings_len, l->gid_mappings,
+                                   l->gid_mappings_len, UID_KIND.field, GID_KIND.field, true, err);
 }

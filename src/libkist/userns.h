@@ -21,6 +21,15 @@ int kist_userns_check_maps(const oci_config *cfg, kist_error_t *err);
  * PID, through /proc/PID/{uid,gid}_map or newuidmap/newgidmap. */
 int kist_userns_write_maps(pid_t pid, const oci_config *cfg, kist_error_t *err);
 
+/* The writer behind it and kist_ns_write_maps: uid_map, then (without
+ * root, before a direct gid_map) setgroups "deny", then gid_map; errors
+ * name uid_field/gid_field. With helpers, an unprivileged caller's maps
+ * wider than its own id go through newuidmap/newgidmap; without, every
+ * map is written directly. */
+int kist_userns_write_id_maps(pid_t pid, oci_id_mapping **uid, size_t nuid, oci_id_mapping **gid,
+                              size_t ngid, const char *uid_field, const char *gid_field,
+                              bool helpers, kist_error_t *err);
+
 /* Which helper a map needs (exposed for tests and `kist features`). */
 bool kist_userns_map_is_direct(oci_id_mapping **m, size_t n, unsigned own_id);
 
