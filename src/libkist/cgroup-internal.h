@@ -110,6 +110,10 @@ int kist_cg_write(int dirfd, const char *dirpath, const char *file, const char *
                   kist_error_t *err);
 /* Reads a small cgroup file, trailing newline stripped. */
 int kist_cg_read(int dirfd, const char *dirpath, const char *file, char **out, kist_error_t *err);
+/* The "oom_kill N" count of memory cgroup d, read through dirfd (its open
+ * directory): memory.events on v2, memory.oom_control on v1 since Linux
+ * 4.13. False when the file cannot be read or has no such count. */
+bool kist_cg_oom_kill_count(const struct kist_cg_dir *d, int dirfd, uint64_t *count);
 /* Every pid in the dir and, when recursive, its descendants (a container with
  * a cgroup namespace may make sub-cgroups). */
 int kist_cg_read_pids(const char *dirpath, bool recursive, pid_t **pids, size_t *n,

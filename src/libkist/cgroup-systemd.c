@@ -111,14 +111,20 @@ int kist_cg_systemd_manager_cgroup(char **out, kist_error_t *err)
   cleanup_bus sd_bus *bus = NULL;
   const char *xdg = getenv("XDG_RUNTIME_DIR");
   int r = bus_open(true, &bus);
-  if (r < 0)
+  if (r < 0) {
+    /* Without an absolute XDG_RUNTIME_DIR neither socket under it was tried. */
+    cleanup_free char *tried =
+      xdg && xdg[0] == '/'
+        ? xasprintf("tried %s/systemd/private, $DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus",
+                    xdg)
+        : xasprintf("XDG_RUNTIME_DIR is %s; tried $DBUS_SESSION_BUS_ADDRESS",
+                    xdg && xdg[0] ? "not an absolute path" : "not set");
     return kist_fail(err, -r,
                      "--systemd-cgroup: kist runs as uid %u and reaches no systemd user instance "
-                     "(tried %s%s, $DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus): start "
-                     "the user's manager (log in, or loginctl enable-linger), or leave out "
-                     "--systemd-cgroup",
-                     (unsigned)getuid(), xdg && xdg[0] == '/' ? xdg : "$XDG_RUNTIME_DIR (unset)",
-                     "/systemd/private");
+                     "(%s): start the user's manager (log in, or loginctl enable-linger), or "
+                     "leave out --systemd-cgroup",
+                     (unsigned)getuid(), tried);
+  }
   sd_bus_error e = SD_BUS_ERROR_NULL;
   char *cg = NULL;
   r = sd_bus_get_property_string(bus, SD_DEST, SD_PATH, SD_MGR, "ControlGroup", &e, &cg);

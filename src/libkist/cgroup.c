@@ -1573,8 +1573,24 @@ bool kist_cgroup_is_frozen(const struct kist_cgroup *cg)
   return false;
 }
 
-/* The memory controller's "oom_kill N" (memory.events on v2,
- * memory.oom_control on v1 since Linux 4.13). */
+bool kist_cg_oom_kill_count(const struct kist_cg_dir *d, int dirfd, uint64_t *count)
+{
+  *count = 0;
+  cleanup_free char *path = kist_cg_dir_path(d);
+  cleanup_free char *text = NULL;
+  kist_error_t e = NULL;
+  if (dirfd < 0 ||
+      kist_cg_read(dirfd, path, d->v2 ? "memory.events" : "memory.oom_control", &text, &e) < 0) {
+    kist_error_release(&e);
+    return false;
+  }
+  const char *k = str_has_prefix(text, "oom_kill ") ? text : strstr(text, "\noom_kill ");
+  if (k == NULL)
+    return false;
+  *count = strtoull(strchr(k + 1, ' ') + 1, NULL, 10);
+  return true;
+}
+
 uint64_t kist_cgroup_oom_kills(const struct kist_cgroup *cg)
 {
   const struct kist_cg_dir *d = cg ? kist_cg_find(cg, KIST_CG_MEMORY) : NULL;
@@ -1582,18 +1598,9 @@ uint64_t kist_cgroup_oom_kills(const struct kist_cgroup *cg)
     return 0;
   cleanup_close int owned = -1;
   int fd = kist_cg_dir_fd(d, &owned, NULL);
-  cleanup_free char *path = kist_cg_dir_path(d);
-  cleanup_free char *text = NULL;
-  kist_error_t e = NULL;
-  if (fd < 0 ||
-      kist_cg_read(fd, path, d->v2 ? "memory.events" : "memory.oom_control", &text, &e) < 0) {
-    kist_error_release(&e);
-    return 0;
-  }
-  const char *k = str_has_prefix(text, "oom_kill ") ? text : strstr(text, "\noom_kill ");
-  if (k == NULL)
-    return 0;
-  return strtoull(strchr(k + 1, ' ') + 1, NULL, 10);
+  uint64_t n;
+  kist_cg_oom_kill_count(d, fd, &n);
+  return n;
 }
 
 /* ---- destroy ---- */

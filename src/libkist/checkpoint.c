@@ -35,6 +35,7 @@
 #include "criu.h"
 #include "log.h"
 #include "mounts.h"
+#include "namespaces.h"
 #include "paths.h"
 #include "pidfile.h"
 #include "signals.h"
@@ -111,15 +112,6 @@ static int common_opts(const struct kist_criu *lib, criu_opts *co, const struct 
   return 0;
 }
 
-static const oci_namespace_reference *find_ns(const oci_config *cfg, const char *type)
-{
-  const oci_config_linux *l = cfg->linux;
-  for (size_t i = 0; l && i < l->namespaces_len; i++)
-    if (strcmp(l->namespaces[i]->type, type) == 0)
-      return l->namespaces[i];
-  return NULL;
-}
-
 /* ---- checkpoint ---- */
 
 struct mount_line {
@@ -174,12 +166,19 @@ static int read_mounts(pid_t pid, struct mount_line **out, size_t *n, kist_error
   return 0;
 }
 
+/* Is p dir itself or a path under it? "/" holds everything. */
 static bool path_within(const char *p, const char *dir)
 {
   size_t n = strlen(dir);
   if (strcmp(dir, "/") == 0)
     return true;
   return strncmp(p, dir, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}
+
+/* Is p strictly below dir? */
+static bool path_below(const char *p, const char *dir)
+{
+  return strcmp(p, dir) != 0 && path_within(p, dir);
 }
 
 /* The mounts of the container that CRIU cannot find a source for inside
@@ -297,7 +296,7 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
   if (kist_container_config(c, &cfg, err) < 0)
     goto out;
   const char *img = o->c.image_path ? o->c.image_path : "checkpoint";
-  const oci_namespace_reference *net = find_ns(cfg, "network");
+  const oci_namespace_reference *net = kist_ns_find(cfg, "network");
   bool ext_net = net && (net->path || o->empty_net);
   if (o->empty_net && net == NULL) {
     kist_fail(err, 0, "--empty-ns network: the container has no network namespace of its own");
@@ -610,7 +609,7 @@ static int restore_prepare(struct restore *r, kist_error_t *err)
       return -1;
   }
   if (r->ii.ext_net) {
-    const oci_namespace_reference *net = find_ns(r->cfg, "network");
+    const oci_namespace_reference *net = kist_ns_find(r->cfg, "network");
     if (net && net->path) {
       r->netfd = open(net->path, O_RDONLY | O_CLOEXEC);
       if (r->netfd < 0)
@@ -753,15 +752,6 @@ static int restore_opts(struct restore *r, const struct kist_criu *lib, criu_opt
   if (lib->add_cg_root(co, NULL, kist_cgroup_path(r->cg)) < 0)
     return kist_fail(err, ENOMEM, "criu: cgroup root");
   return 0;
-}
-
-/* Is path strictly below dir? Both cleaned. */
-static bool path_below(const char *path, const char *dir)
-{
-  size_t n = strlen(dir);
-  if (strcmp(dir, "/") == 0)
-    return path[1] != '\0';
-  return strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
 /* A checkpoint restored into a new container (Podman's restore --import)

@@ -870,15 +870,6 @@ struct oom_watch {
   struct sdir dir;
 };
 
-/* The oom_kill count; *known false when the file cannot be read or (v1
- * before 4.13) has no such count. */
-static uint64_t oom_count(struct oom_watch *w, bool *known)
-{
-  cleanup_free char *ev = rd(&w->dir, w->v2 ? "memory.events" : "memory.oom_control");
-  *known = ev && (str_has_prefix(ev, "oom_kill ") || strstr(ev, "\noom_kill "));
-  return kv(ev, "oom_kill");
-}
-
 static void oom_watch_open(struct oom_watch *w, const struct kist_cgroup *cg)
 {
   *w = (struct oom_watch){.fd = -1, .dir = {.fd = -1}};
@@ -886,8 +877,7 @@ static void oom_watch_open(struct oom_watch *w, const struct kist_cgroup *cg)
   if (d == NULL || !sdir_open(&w->dir, d))
     return;
   w->v2 = d->v2;
-  bool known;
-  w->count = oom_count(w, &known);
+  kist_cg_oom_kill_count(d, w->dir.fd, &w->count);
   cleanup_free char *dp = kist_cg_dir_path(d);
   if (w->v2) {
     cleanup_free char *file = xasprintf("%s/memory.events", dp);
@@ -922,8 +912,8 @@ static bool oom_check(struct oom_watch *w, bool woke)
   }
   if (w->dir.fd < 0)
     return false;
-  bool known;
-  uint64_t n = oom_count(w, &known);
+  uint64_t n;
+  bool known = kist_cg_oom_kill_count(w->dir.d, w->dir.fd, &n);
   bool more = known && n > w->count;
   if (known)
     w->count = n;

@@ -172,6 +172,15 @@ bool kist_ns_plan_needs_fork(const struct kist_ns_plan *plan)
          plan->join_fd[KIST_NS_TIME] >= 0;
 }
 
+const oci_namespace_reference *kist_ns_find(const oci_config *cfg, const char *type)
+{
+  const oci_config_linux *l = cfg->linux;
+  for (size_t i = 0; l && i < l->namespaces_len; i++)
+    if (l->namespaces[i]->type && strcmp(l->namespaces[i]->type, type) == 0)
+      return l->namespaces[i];
+  return NULL;
+}
+
 int kist_ns_validate(const oci_config *cfg, kist_error_t *err)
 {
   struct kist_ns_plan plan;

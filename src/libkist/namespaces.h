@@ -14,6 +14,9 @@
  * the field: "linux.namespaces[2].path: /proc/1/ns/net is a net namespace, not ipc". */
 int kist_ns_validate(const oci_config *cfg, kist_error_t *err);
 
+/* The linux.namespaces entry of TYPE ("network", "user", ...), or NULL. */
+const oci_namespace_reference *kist_ns_find(const oci_config *cfg, const char *type);
+
 enum kist_ns_kind {
   KIST_NS_USER, /* first: joining it changes what the other joins may do */
   KIST_NS_IPC,

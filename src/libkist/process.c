@@ -25,6 +25,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "lsm.h"
+#include "namespaces.h"
 #include "paths.h"
 #include "process.h"
 #include "rlimits.h"
@@ -129,15 +130,6 @@ bad:
 
 /* ---- validation (parent) ---- */
 
-static const oci_namespace_reference *find_ns(const oci_config *cfg, const char *type)
-{
-  const oci_config_linux *l = cfg->linux;
-  for (size_t i = 0; l && i < l->namespaces_len; i++)
-    if (l->namespaces[i]->type && strcmp(l->namespaces[i]->type, type) == 0)
-      return l->namespaces[i];
-  return NULL;
-}
-
 /* A namespace joined by path that is our own one gives no isolation. */
 static bool ns_is_hosts(const oci_namespace_reference *ns)
 {
@@ -169,7 +161,7 @@ static int sysctl_check(const oci_config *cfg, const char *key, kist_error_t *er
                      "kist only sets namespaced sysctls (kernel.shm*, kernel.msg*, kernel.sem, "
                      "fs.mqueue.*, kernel.hostname, kernel.domainname, net.*)",
                      key);
-  const oci_namespace_reference *ns = find_ns(cfg, type);
+  const oci_namespace_reference *ns = kist_ns_find(cfg, type);
   if (ns == NULL)
     return kist_fail(err, 0, "linux.sysctl.%s: needs %s %s namespace (linux.namespaces has none)",
                      key, type[0] == 'i' ? "an" : "a", type);
@@ -193,7 +185,7 @@ static int validate_user(const oci_config *cfg, const oci_config_process_user *u
     return 0;
   if (u->umask_present && u->umask > 0777)
     return kist_fail(err, 0, "process.user.umask: %#o is not a umask (0 to 0777)", u->umask);
-  const oci_namespace_reference *userns = find_ns(cfg, "user");
+  const oci_namespace_reference *userns = kist_ns_find(cfg, "user");
   const oci_config_linux *l = cfg->linux;
   /* Only maps we write ourselves can be checked. */
   if (userns == NULL || (userns->path && userns->path[0]) || l == NULL)
@@ -389,7 +381,7 @@ int kist_process_validate(const oci_config *cfg, kist_error_t *err)
   for (size_t i = 0; i < 2; i++) {
     if (values[i] == NULL || values[i][0] == '\0')
       continue;
-    if (find_ns(cfg, "uts") == NULL)
+    if (kist_ns_find(cfg, "uts") == NULL)
       return kist_fail(err, 0, "%s: needs a uts namespace (linux.namespaces has none)", names[i]);
     if (strlen(values[i]) > 64)
       return kist_fail(err, 0, "%s: '%s' is longer than 64 characters", names[i], values[i]);
