@@ -151,24 +151,26 @@ static int find_option(const char *name)
   return -1;
 }
 
+/* MS_BIND, with MS_REC for "rbind", when the options ask for a bind; 0. */
+static unsigned long bind_option(const oci_mount *m)
+{
+  unsigned long fl = 0;
+  for (size_t i = 0; i < m->options_len; i++) {
+    int k = find_option(m->options[i]);
+    if (k >= 0 && mount_options[k].kind == O_BIND)
+      fl |= MS_BIND | mount_options[k].value;
+  }
+  return fl;
+}
+
 bool kist_mount_is_bind(const oci_mount *m)
 {
-  if (m->type && strcmp(m->type, "bind") == 0)
-    return true;
-  for (size_t i = 0; i < m->options_len; i++)
-    if (strcmp(m->options[i], "bind") == 0 || strcmp(m->options[i], "rbind") == 0)
-      return true;
-  return false;
+  return (m->type && strcmp(m->type, "bind") == 0) || bind_option(m) != 0;
 }
 
 bool kist_mount_is_rbind(const oci_mount *m)
 {
-  for (size_t i = 0; i < m->options_len; i++) {
-    int k = find_option(m->options[i]);
-    if (k >= 0 && mount_options[k].kind == O_BIND && (mount_options[k].value & MS_REC))
-      return true;
-  }
-  return false;
+  return bind_option(m) & MS_REC;
 }
 
 static void parse_options(const oci_mount *m, struct mopts *o)
