@@ -341,13 +341,15 @@ static void flags_to_attr(unsigned long set, unsigned long clr, struct mount_att
 }
 
 /* Attaches a detached tree (open_tree, or one the parent made in idmap.c)
- * onto destfd, with the mount's flags set before it shows. tree stays open. */
-static int attach_tree(int tree, int destfd, unsigned long set, unsigned long clr, const char *what,
-                       kist_error_t *err)
+ * onto destfd, with the mount's flags (and propagation, when not 0) set
+ * before it shows. tree stays open. */
+static int attach_tree(int tree, int destfd, unsigned long set, unsigned long clr,
+                       unsigned long propagation, const char *what, kist_error_t *err)
 {
-  struct mount_attr a = {0};
+  struct mount_attr a = {.propagation = propagation};
   flags_to_attr(set, clr, &a);
-  if ((a.attr_set || a.attr_clr) && sys_mount_setattr(tree, "", AT_EMPTY_PATH, &a) < 0)
+  if ((a.attr_set || a.attr_clr || a.propagation) &&
+      sys_mount_setattr(tree, "", AT_EMPTY_PATH, &a) < 0)
     return kist_fail(err, errno, "%s: set mount attributes", what);
   if (sys_move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return kist_fail(err, errno, "%s: move_mount", what);
@@ -359,7 +361,7 @@ static int attach_tree(int tree, int destfd, unsigned long set, unsigned long cl
 static int attach_idmapped(int tree, int destfd, unsigned long set, unsigned long clr,
                            const char *what, kist_error_t *err)
 {
-  if (attach_tree(tree, destfd, set, clr, what, err) < 0)
+  if (attach_tree(tree, destfd, set, clr, 0, what, err) < 0)
     return -1;
   int fd = fcntl(tree, F_DUPFD_CLOEXEC, 3);
   if (fd < 0)
@@ -383,7 +385,7 @@ static int bind_mount(int srcfd, const char *src, int destfd, unsigned long rec,
     } else if (tree < 0) {
       return kist_fail(err, errno, "%s: open_tree %s", what, src);
     } else {
-      if (attach_tree(tree, destfd, set, clr, what, err) < 0) {
+      if (attach_tree(tree, destfd, set, clr, 0, what, err) < 0) {
         close(tree);
         return -1;
       }
@@ -587,16 +589,9 @@ static int cgroup_v1_host_view(struct cg_line *l, size_t n, int destfd, const st
       }
     }
   }
-  if (ret == 1) {
-    struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                       MOUNT_ATTR_NOEXEC,
-                           .propagation = MS_PRIVATE};
-    if (sys_mount_setattr(tree, "", AT_EMPTY_PATH, &a) < 0)
-      ret = kist_fail(err, errno, "%s: set mount attributes", what);
-    else if (sys_move_mount(tree, "", destfd, "",
-                            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-      ret = kist_fail(err, errno, "%s: move_mount", what);
-  }
+  if (ret == 1 && attach_tree(tree, destfd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0,
+                              MS_PRIVATE, what, err) < 0)
+    ret = -1;
   for (size_t i = 0; i < opened && ret == 1; i++) {
     if (dirs[i] < 0)
       continue;
