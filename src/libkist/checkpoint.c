@@ -75,8 +75,14 @@ static int parse_cg_mode(const char *s, int *mode, kist_error_t *err)
 
 static int open_dir(const char *path, bool create, const char *what, kist_error_t *err)
 {
-  if (create && mkdir_p_at(AT_FDCWD, path, 0700, err) < 0)
-    return -1;
+  kist_error_t e = NULL;
+  if (create && mkdir_p_at(AT_FDCWD, path, 0700, &e) < 0) {
+    /* The message already ends in strerror: only the option goes before it. */
+    int en = kist_error_errno(e);
+    char *msg = xasprintf("%s: %s", what, kist_error_message(e));
+    kist_error_release(&e);
+    return kist_fail_take(err, en, msg);
+  }
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return kist_fail(err, errno, "%s %s", what, path);
