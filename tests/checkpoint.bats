@@ -286,6 +286,12 @@ recvtty() {
   run --separate-stderr kist checkpoint --parent-path ../nowhere --image-path "$BATS_TEST_TMPDIR/img" ck-bad
   assert_one_line_error "--parent-path"
   [ ! -e "$BATS_TEST_TMPDIR/img" ] || fail "the refused checkpoint left its image dir behind"
+  # A failure after the image dir is made (here the work dir) removes it too.
+  : >"$BATS_TEST_TMPDIR/afile"
+  run --separate-stderr kist checkpoint --image-path "$BATS_TEST_TMPDIR/img" \
+    --work-path "$BATS_TEST_TMPDIR/afile/work" ck-bad
+  assert_one_line_error "--work-path"
+  [ ! -e "$BATS_TEST_TMPDIR/img" ] || fail "the failed checkpoint left its image dir behind"
   [ "$(kist state ck-bad | jq -r .status)" = running ]
   run kist checkpoint --manage-cgroups-mode sometimes ck-bad
   assert_failure

@@ -292,6 +292,10 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
   cleanup_strv char **mounts = NULL;
   cleanup_close int imgfd = -1;
   cleanup_close int workfd = -1;
+  /* The image and work dirs this call makes go again when it fails, unless
+   * CRIU wrote its log there (kept for diagnosis: rmdir refuses). */
+  const char *img = NULL, *work = NULL;
+  bool img_made = false, work_made = false;
   const oci_config *cfg;
   if (c->st.status != KIST_STATUS_RUNNING) {
     kist_fail(err, 0, "container %s is %s: only a running container can be checkpointed%s", id,
@@ -301,16 +305,14 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
   }
   if (kist_container_config(c, &cfg, err) < 0)
     goto out;
-  const char *img = o->c.image_path ? o->c.image_path : "checkpoint";
+  img = o->c.image_path ? o->c.image_path : "checkpoint";
   const oci_namespace_reference *net = kist_ns_find(cfg, "network");
   bool ext_net = net && (net->path || o->empty_net);
   if (o->empty_net && net == NULL) {
     kist_fail(err, 0, "--empty-ns network: the container has no network namespace of its own");
     goto out;
   }
-  /* A refused --parent-path must not leave behind the image dir made here
-   * (the check needs it: a relative parent is resolved from it). */
-  bool img_made = access(img, F_OK) < 0;
+  img_made = access(img, F_OK) < 0;
   imgfd = open_dir(img, true, "--image-path", err);
   if (imgfd < 0)
     goto out;
@@ -322,12 +324,11 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
                 "--parent-path %s: no earlier dump there (a directory with inventory.img, "
                 "relative to the image directory or absolute)",
                 o->parent_path);
-      if (img_made)
-        rmdir(img);
       goto out;
     }
   }
-  const char *work = o->c.work_path ? o->c.work_path : img;
+  work = o->c.work_path ? o->c.work_path : img;
+  work_made = access(work, F_OK) < 0;
   workfd = open_dir(work, true, "--work-path", err);
   if (workfd < 0)
     goto out;
@@ -400,6 +401,10 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
 out:
   if (co)
     lib->free_opts(co);
+  if (r < 0 && work_made)
+    rmdir(work);
+  if (r < 0 && img_made)
+    rmdir(img);
   kist_container_close(c);
   /* The processes are gone: the container is over (as runc does). */
   if (r == 0 && !o->leave_running && !o->pre_dump)
