@@ -60,6 +60,11 @@ setup() {
 make_bundle() {
   W=$(mktemp -d /tmp/kist-deleg.XXXXXX)
   chmod 755 "$W"
+  # The checkout may sit where the test uid cannot reach (a mktemp -d clone
+  # is 0700): it runs a copy of kist from $W.
+  cp "$KIST" "$W/kist"
+  chmod 755 "$W/kist"
+  KIST=$W/kist
   BUNDLE=$W/bundle
   mkdir -p "$BUNDLE"
   copy_rootfs "$BUNDLE/rootfs"
