@@ -525,10 +525,15 @@ size_t oci_path_key(oci_pctx *c, const char *key)
 
 size_t oci_path_index(oci_pctx *c, size_t i)
 {
+  /* every array element passes here: digits by hand, not snprintf */
   size_t saved = c->path_len;
-  char buf[32];
-  int n = snprintf(buf, sizeof buf, "[%zu]", i);
-  path_append(c, buf, (size_t)n);
+  char buf[3 * sizeof i + 3], *p = buf + sizeof buf;
+  *--p = ']';
+  do
+    *--p = (char)('0' + i % 10);
+  while ((i /= 10) != 0);
+  *--p = '[';
+  path_append(c, p, (size_t)(buf + sizeof buf - p));
   return saved;
 }
 

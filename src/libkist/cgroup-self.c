@@ -132,11 +132,18 @@ static void prefault_private_memory(void)
   /* The stack the setup goes on to use (it stays under 16 KiB deeper). */
   uintptr_t sp = (uintptr_t)__builtin_frame_address(0) & ~(uintptr_t)(page - 1);
   madvise((void *)(sp - 4 * page), 4 * page, MADV_POPULATE_WRITE);
-  /* The main heap: [break - arena, break). */
+  /* The main heap: [break - arena, break); and the head of its free top
+   * chunk, where the setup's next allocations are carved (up to 64 KiB). */
   struct mallinfo2 mi = mallinfo2();
   uintptr_t top = (uintptr_t)sbrk(0);
-  if (mi.arena > 0 && mi.arena < top)
+  if (mi.arena > 0 && mi.arena < top) {
     populate_present(top - mi.arena, top, page);
+    if (mi.keepcost > 0 && mi.keepcost <= mi.arena) {
+      uintptr_t fresh = (top - mi.keepcost) & ~(uintptr_t)(page - 1);
+      size_t ahead = top - fresh < 16 * page ? top - fresh : 16 * page;
+      madvise((void *)fresh, ahead, MADV_POPULATE_WRITE);
+    }
+  }
   dl_iterate_phdr(populate_object, (void *)&page);
 }
 

@@ -69,6 +69,7 @@
 #include <unistd.h>
 
 #include "cgroup-internal.h"
+#include "fmt.h"
 #include "log.h"
 #include "resources.h"
 #include "rootless.h"
@@ -194,7 +195,7 @@ static void detect_layout(struct kist_cg_layout *L)
       if (statfs(p, &fs) < 0)
         continue;
       struct kist_cg_hier *h = &L->h[L->n];
-      snprintf(h->name, sizeof h->name, "%s", de->d_name);
+      kist_snprintf(h->name, sizeof h->name, "%s", de->d_name);
       if (fs.f_type == CGROUP_SUPER_MAGIC) {
         h->v2 = false;
         h->ctrls = v1_controllers(de->d_name);
@@ -578,7 +579,7 @@ static int own_is_delegated(const struct kist_cg_hier *h, kist_error_t *err)
   if (strcmp(own, "/") == 0)
     return 0;
   struct kist_cg_dir od = {.v2 = h->v2, .rel = own, .fd = -1};
-  snprintf(od.hier, sizeof od.hier, "%s", h->name);
+  kist_snprintf(od.hier, sizeof od.hier, "%s", h->name);
   cleanup_free char *dp = kist_cg_dir_path(&od);
   cleanup_free char *procs = xasprintf("%s/cgroup.procs", dp);
   if (access(procs, W_OK) < 0)
@@ -968,7 +969,7 @@ int kist_cgroup_create(const struct kist_context *ctx, const char *id, const oci
     dir_of[i] = -1;
     struct kist_cg_dir *d = &cg->d[i];
     *d = (struct kist_cg_dir){.v2 = h->v2, .ctrls = h->ctrls, .fd = -1};
-    snprintf(d->hier, sizeof d->hier, "%s", h->name);
+    kist_snprintf(d->hier, sizeof d->hier, "%s", h->name);
     if (path[0] == '/') {
       d->rel = xstrdup(path);
     } else {
@@ -1146,7 +1147,7 @@ static int explain_move(const struct kist_cg_dir *d, kist_error_t *err)
 int kist_cgroup_enter(const struct kist_cgroup *cg, pid_t pid, kist_error_t *err)
 {
   char buf[24];
-  snprintf(buf, sizeof buf, "%d", (int)pid);
+  kist_snprintf(buf, sizeof buf, "%d", (int)pid);
   if (cg->sd && kist_cg_systemd_start(cg->sd, pid, err) < 0)
     return -1;
   for (size_t i = 0; i < cg->n; i++) {
@@ -1440,7 +1441,7 @@ static int parse_state(char *s, struct kist_cgroup *cg)
       *p++ = '\0';
       *d = (struct kist_cg_dir){
         .created = (int)v[0], .v2 = (int)v[1], .ctrls = (unsigned)v[2], .fd = -1};
-      snprintf(d->hier, sizeof d->hier, "%s", strcmp(hier, "-") == 0 ? "" : hier);
+      kist_snprintf(d->hier, sizeof d->hier, "%s", strcmp(hier, "-") == 0 ? "" : hier);
       if (strstr(d->hier, "..") || strchr(d->hier, '/'))
         return -1;
       d->rel = xstrdup(p);

@@ -33,6 +33,7 @@
 #include "config.h"
 #include "container.h"
 #include "criu.h"
+#include "fmt.h"
 #include "log.h"
 #include "mounts.h"
 #include "namespaces.h"
@@ -144,7 +145,7 @@ static void unescape(char *s)
 static int read_mounts(pid_t pid, struct mount_line **out, size_t *n, kist_error_t *err)
 {
   char path[64];
-  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)pid);
+  kist_snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)pid);
   cleanup_fclose FILE *f = fopen(path, "re");
   if (f == NULL)
     return kist_fail(err, errno, "open %s", path);
@@ -340,7 +341,7 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
   char stdio[3][PATH_MAX];
   for (int i = 0; i < 3; i++) {
     char link[64];
-    snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, i);
+    kist_snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, i);
     ssize_t len = readlink(link, stdio[i], sizeof stdio[i] - 1);
     stdio[i][len < 0 ? 0 : len] = '\0';
   }
@@ -375,7 +376,7 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
   if (ext_net) {
     char link[64];
     struct stat sb;
-    snprintf(link, sizeof link, "/proc/%d/ns/net", (int)pid);
+    kist_snprintf(link, sizeof link, "/proc/%d/ns/net", (int)pid);
     if (stat(link, &sb) < 0) {
       kist_fail(err, errno, "stat %s", link);
       goto out;
@@ -526,7 +527,7 @@ static int empty_netns(kist_error_t *err)
   int fd = -1, e = 0;
   if (read(sv[0], &b, 1) == 1 && b == 0) {
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+    kist_snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     e = errno;
   } else {
@@ -671,12 +672,12 @@ static int restore_in_child(struct restore *r, const struct kist_criu *lib, criu
       if (pid <= 0)
         kist_criu_fail(&e, pid, "restore", r->workfd, "restore.log");
     }
-    int n = snprintf(msg, sizeof msg, "%d %s", pid, e ? e->msg : "");
+    int n = kist_snprintf(msg, sizeof msg, "%d %s", pid, e ? e->msg : "");
     if (r->console_fd >= 0 && pid > 0) {
       int m = lib->get_orphan_pts_master_fd();
       if (m < 0 || kist_terminal_send_master(r->console_fd, m, &e) < 0)
-        n = snprintf(msg, sizeof msg, "-1 %s",
-                     e ? e->msg : "restore: CRIU sent no master for the container's terminal");
+        n = kist_snprintf(msg, sizeof msg, "-1 %s",
+                          e ? e->msg : "restore: CRIU sent no master for the container's terminal");
     }
     _exit(write(sv[1], msg, (size_t)n) == n ? 0 : 1);
   }

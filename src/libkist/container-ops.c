@@ -26,6 +26,7 @@
 #include "cgroup-internal.h"
 #include "container-ops.h"
 #include "container.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "rootless.h"
@@ -784,23 +785,23 @@ static void stats_hugetlb(FILE *f, const struct kist_cgroup *cg)
       continue;
     char name[32];
     if (kb % (1u << 20) == 0)
-      snprintf(name, sizeof name, "%lluGB", kb >> 20);
+      kist_snprintf(name, sizeof name, "%lluGB", kb >> 20);
     else if (kb % (1u << 10) == 0)
-      snprintf(name, sizeof name, "%lluMB", kb >> 10);
+      kist_snprintf(name, sizeof name, "%lluMB", kb >> 10);
     else
-      snprintf(name, sizeof name, "%lluKB", kb);
+      kist_snprintf(name, sizeof name, "%lluKB", kb);
     char f1[64], f2[64], f3[64];
     uint64_t usage, max = 0, failcnt;
     if (d->v2) {
-      snprintf(f1, sizeof f1, "hugetlb.%s.current", name);
-      snprintf(f3, sizeof f3, "hugetlb.%s.events", name);
+      kist_snprintf(f1, sizeof f1, "hugetlb.%s.current", name);
+      kist_snprintf(f3, sizeof f3, "hugetlb.%s.events", name);
       cleanup_free char *ev = rd(&h, f3);
       usage = rd_u64(&h, f1, NULL);
       failcnt = kv(ev, "max");
     } else {
-      snprintf(f1, sizeof f1, "hugetlb.%s.usage_in_bytes", name);
-      snprintf(f2, sizeof f2, "hugetlb.%s.max_usage_in_bytes", name);
-      snprintf(f3, sizeof f3, "hugetlb.%s.failcnt", name);
+      kist_snprintf(f1, sizeof f1, "hugetlb.%s.usage_in_bytes", name);
+      kist_snprintf(f2, sizeof f2, "hugetlb.%s.max_usage_in_bytes", name);
+      kist_snprintf(f3, sizeof f3, "hugetlb.%s.failcnt", name);
       usage = rd_u64(&h, f1, NULL);
       max = rd_u64(&h, f2, NULL);
       failcnt = rd_u64(&h, f3, NULL);
@@ -891,7 +892,7 @@ static void oom_watch_open(struct oom_watch *w, const struct kist_cgroup *cg)
   cleanup_close int ctl = openat(w->dir.fd, "memory.oom_control", O_RDONLY | O_CLOEXEC);
   w->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   char buf[32];
-  snprintf(buf, sizeof buf, "%d %d", w->fd, ctl);
+  kist_snprintf(buf, sizeof buf, "%d %d", w->fd, ctl);
   kist_error_t e = NULL;
   if (ctl < 0 || w->fd < 0 || kist_cg_write(w->dir.fd, dp, "cgroup.event_control", buf, &e) < 0) {
     kist_debug("events: no OOM notification: %s", e ? kist_error_message(e) : strerror(errno));

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "container.h"
 #include "devices.h"
+#include "fmt.h"
 #include "hooks.h"
 #include "idmap.h"
 #include "init.h"
@@ -68,9 +69,9 @@ static socklen_t socket_addr(const char *dir, int dirfd, const char *name, struc
 {
   memset(sa, 0, sizeof *sa);
   sa->sun_family = AF_UNIX;
-  int n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s/%s", dir, name);
+  int n = kist_snprintf(sa->sun_path, sizeof sa->sun_path, "%s/%s", dir, name);
   if (n < 0 || (size_t)n >= sizeof sa->sun_path)
-    snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", dirfd, name);
+    kist_snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", dirfd, name);
   return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sa->sun_path) + 1);
 }
 
@@ -593,8 +594,8 @@ static int creation_spawn(struct creation *c, bool start_now, int *exit_code, ki
     .idmap_fds = c->idmap_fds,
     .cg_self = self_enter ? &c->cg_self : NULL,
   };
-  fflush(stdout);
-  fflush(stderr);
+  /* No fflush first: the init only ever execs or _exits, so it never writes
+   * its copy of the caller's stdio buffers. */
   int pid = clone_init(c, flags, cgfd);
   if (pid < 0 && cgfd >= 0 && errno != ENOSYS) {
     /* e.g. a cgroup that does not accept CLONE_INTO_CGROUP: enter later. */

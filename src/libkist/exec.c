@@ -42,6 +42,7 @@
 #include "cgroup-self.h"
 #include "container.h"
 #include "exec.h"
+#include "fmt.h"
 #include "log.h"
 #include "namespaces.h"
 #include "pidfile.h"
@@ -516,7 +517,7 @@ static int write_oom_score_adj(const oci_config_process *p, kist_error_t *err)
   if (!p->oom_score_adj_present)
     return 0;
   char buf[24];
-  snprintf(buf, sizeof buf, "%lld", (long long)p->oom_score_adj);
+  kist_snprintf(buf, sizeof buf, "%lld", (long long)p->oom_score_adj);
   cleanup_close int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
   if (fd < 0 || write_all(fd, buf, strlen(buf)) < 0)
     return kist_fail(err, errno, "process.oomScoreAdj: write %s", buf);
@@ -722,7 +723,7 @@ static int open_container(struct exec_run *r, kist_error_t *err)
   pid_t pid = r->c->st.pid;
   char path[64];
   for (int i = 0; i < NS_N; i++) {
-    snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, ns_order[i].name);
+    kist_snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, ns_order[i].name);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT && ns_order[i].flag == CLONE_NEWTIME)
@@ -731,7 +732,7 @@ static int open_container(struct exec_run *r, kist_error_t *err)
     }
     struct stat theirs, ours;
     char self[64];
-    snprintf(self, sizeof self, "/proc/self/ns/%s", ns_order[i].name);
+    kist_snprintf(self, sizeof self, "/proc/self/ns/%s", ns_order[i].name);
     if (fstat(fd, &theirs) == 0 && stat(self, &ours) == 0 && theirs.st_ino == ours.st_ino &&
         theirs.st_dev == ours.st_dev) {
       close(fd); /* shared with the host: nothing to join (and user would refuse) */
@@ -739,7 +740,7 @@ static int open_container(struct exec_run *r, kist_error_t *err)
     }
     r->ns_fd[i] = fd;
   }
-  snprintf(path, sizeof path, "/proc/%d/root", (int)pid);
+  kist_snprintf(path, sizeof path, "/proc/%d/root", (int)pid);
   r->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (r->root_fd < 0)
     return kist_fail(err, errno, "open %s", path);
@@ -853,7 +854,7 @@ static int prepare_cgroup(struct exec_run *r, kist_error_t *err)
 static int enter_cgroup(struct exec_run *r, kist_error_t *err)
 {
   char buf[24];
-  snprintf(buf, sizeof buf, "%d", (int)r->helper);
+  kist_snprintf(buf, sizeof buf, "%d", (int)r->helper);
   if (r->cg)
     return kist_cgroup_enter(r->cg, r->helper, err);
   for (size_t i = 0; i < r->cg_n; i++)

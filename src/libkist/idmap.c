@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "idmap.h"
 #include "mounts.h"
 #include "namespaces.h"
@@ -115,7 +116,7 @@ static int make_userns(oci_id_mapping **u, size_t nu, oci_id_mapping **g, size_t
   int fd = -1;
   if (kist_ns_write_maps(pid, u, nu, g, ng, field, err) == 0) {
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+    kist_snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       kist_fail(err, errno, "%s: open %s", field, path);
@@ -132,7 +133,7 @@ static int open_one(const oci_config *cfg, size_t idx, const char *bundle, kist_
   bool rec;
   kist_idmap_wanted(m, &rec);
   char field[32];
-  snprintf(field, sizeof field, "mounts[%zu]", idx);
+  kist_snprintf(field, sizeof field, "mounts[%zu]", idx);
   oci_id_mapping **u, **g;
   size_t nu, ng;
   mappings_of(cfg, m, &u, &nu, &g, &ng);

@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "fmt.h"
 #include "rootless.h"
 #include "state.h"
 #include "util.h"
@@ -27,7 +28,7 @@ static bool have_openat2 = true;
 static int open_in_state(int rootfd, const char *id, const char *name)
 {
   char path[512];
-  if ((size_t)snprintf(path, sizeof path, "%s/%s", id, name) >= sizeof path) {
+  if ((size_t)kist_snprintf(path, sizeof path, "%s/%s", id, name) >= sizeof path) {
     errno = ENAMETOOLONG;
     return -1;
   }

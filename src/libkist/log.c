@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "util.h"
 
@@ -54,7 +55,7 @@ static char *json_escape(const char *s)
       out[n++] = '\\';
       out[n++] = 'n';
     } else if (*p < 0x20) {
-      n += (size_t)snprintf(out + n, cap - n, "\\u%04x", *p);
+      n += (size_t)kist_snprintf(out + n, cap - n, "\\u%04x", *p);
     } else {
       out[n++] = (char)*p;
     }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fmt.h"
 #include "idmap.h"
 #include "log.h"
 #include "mounts.h"
@@ -772,7 +773,7 @@ static int mount_one(const oci_mount *orig, size_t idx, int rootfd,
                      const struct kist_mount_env *env, kist_error_t *err)
 {
   char what[64];
-  snprintf(what, sizeof what, "mounts[%zu] (%.32s)", idx, orig->destination);
+  kist_snprintf(what, sizeof what, "mounts[%zu] (%.32s)", idx, orig->destination);
   /* Everything below resolves the cleaned destination: the one
    * kist_mounts_validate checked. */
   cleanup_free char *dest = kist_path_clean(orig->destination);

@@ -11,6 +11,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "namespaces.h"
 #include "paths.h"
 #include "userns.h"
@@ -215,8 +216,8 @@ int kist_ns_write_maps(pid_t pid, oci_id_mapping **uid, size_t nuid, oci_id_mapp
                        size_t ngid, const char *field, kist_error_t *err)
 {
   char uid_field[96], gid_field[96];
-  snprintf(uid_field, sizeof uid_field, "%s.uidMappings", field);
-  snprintf(gid_field, sizeof gid_field, "%s.gidMappings", field);
+  kist_snprintf(uid_field, sizeof uid_field, "%s.uidMappings", field);
+  kist_snprintf(gid_field, sizeof gid_field, "%s.gidMappings", field);
   return kist_userns_write_id_maps(pid, uid, nuid, gid, ngid, uid_field, gid_field, false, err);
 }
 
@@ -234,11 +235,11 @@ int kist_ns_write_time_offsets(const oci_config *cfg, kist_error_t *err)
   size_t len = 0;
   const oci_config_linux_time_offsets *t = l->time_offsets;
   if (t->monotonic)
-    len += (size_t)snprintf(buf + len, sizeof buf - len, "monotonic %lld %u\n",
-                            (long long)t->monotonic->secs, (unsigned)t->monotonic->nanosecs);
+    len += (size_t)kist_snprintf(buf + len, sizeof buf - len, "monotonic %lld %u\n",
+                                 (long long)t->monotonic->secs, (unsigned)t->monotonic->nanosecs);
   if (t->boottime)
-    len += (size_t)snprintf(buf + len, sizeof buf - len, "boottime %lld %u\n",
-                            (long long)t->boottime->secs, (unsigned)t->boottime->nanosecs);
+    len += (size_t)kist_snprintf(buf + len, sizeof buf - len, "boottime %lld %u\n",
+                                 (long long)t->boottime->secs, (unsigned)t->boottime->nanosecs);
   if (len == 0)
     return 0;
   int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "netdev.h"
 #include "util.h"
 
@@ -203,7 +204,7 @@ static int link_cb(const struct nlmsghdr *h, void *opaque)
   int len = (int)IFLA_PAYLOAD(h);
   for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
     if (a->rta_type == IFLA_IFNAME)
-      snprintf(k.name, sizeof k.name, "%.*s", (int)RTA_PAYLOAD(a), (const char *)RTA_DATA(a));
+      kist_snprintf(k.name, sizeof k.name, "%.*s", (int)RTA_PAYLOAD(a), (const char *)RTA_DATA(a));
   l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
   l->v[l->n++] = k;
   return 0;
@@ -396,7 +397,7 @@ int kist_netdev_move(const oci_config *cfg, pid_t pid, int *netns_fd, kist_error
   if (!kist_netdev_wanted(cfg))
     return 0;
   char path[64];
-  snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+  kist_snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
   *netns_fd = open(path, O_RDONLY | O_CLOEXEC);
   if (*netns_fd < 0)
     return kist_fail(err, errno, "linux.netDevices: open %s", path);

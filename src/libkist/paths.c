@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "paths.h"
 #include "util.h"
 
@@ -20,7 +21,7 @@
 
 const char *kist_fd_path(int fd, char buf[KIST_FD_PATH_MAX])
 {
-  snprintf(buf, KIST_FD_PATH_MAX, "/proc/self/fd/%d", fd);
+  kist_snprintf(buf, KIST_FD_PATH_MAX, "/proc/self/fd/%d", fd);
   return buf;
 }
 
@@ -75,7 +76,7 @@ static int walk_in_root(int rootfd, const char *path, int flags, mode_t mode)
     errno = ENAMETOOLONG;
     return -1;
   }
-  snprintf(buf, sizeof buf, "%s", path);
+  kist_snprintf(buf, sizeof buf, "%s", path);
   char *rest = buf;
   int links = 0;
   int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);

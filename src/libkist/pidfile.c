@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "pidfile.h"
 #include "util.h"
 
@@ -45,7 +46,7 @@ int kist_pid_file_write(const struct kist_pid_file *pf, pid_t pid, kist_error_t 
   if (pf->dirfd < 0)
     return 0;
   char buf[16];
-  int n = snprintf(buf, sizeof buf, "%d", (int)pid);
+  int n = kist_snprintf(buf, sizeof buf, "%d", (int)pid);
   return write_file_atomic_at(pf->dirfd, pf->base, buf, (size_t)n, 0644, err);
 }
 

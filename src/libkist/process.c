@@ -22,6 +22,7 @@
 #include <grp.h>
 
 #include "caps.h"
+#include "fmt.h"
 #include "hooks.h"
 #include "log.h"
 #include "lsm.h"
@@ -457,7 +458,7 @@ static int setup_oom(const oci_config_process *p, int *procfd, kist_error_t *err
   if (*procfd < 0 && (*procfd = open_proc("process.oomScoreAdj", err)) < 0)
     return -1;
   char buf[16];
-  snprintf(buf, sizeof buf, "%" PRId64, p->oom_score_adj);
+  kist_snprintf(buf, sizeof buf, "%" PRId64, p->oom_score_adj);
   /* The init is not dumpable, so its /proc files belong to the host's root:
    * in a new user namespace our root may not open them. Dumpable for the
    * open only; no process of the container exists yet to take advantage. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "resources.h"
 #include "util.h"
@@ -423,7 +424,7 @@ static int hugepage_name(const char *ps, const char *field, char **out, kist_err
   if ((kb >> (end[0] == 'K' ? 0 : end[0] == 'M' ? 10 : 20)) != n)
     return kist_fail(err, 0, "%s: \"%s\" is too large", field, ps);
   char sys[96];
-  snprintf(sys, sizeof sys, "/sys/kernel/mm/hugepages/hugepages-%llukB", kb);
+  kist_snprintf(sys, sizeof sys, "/sys/kernel/mm/hugepages/hugepages-%llukB", kb);
   if (access(sys, F_OK) < 0)
     return kist_fail(err, 0, "%s: \"%s\": this host has no such huge page size (no %s)", field, ps,
                      sys);
@@ -499,9 +500,9 @@ static int plan_rdma(const struct kist_cg_layout *lay, const oci_map_rdma *m,
       continue;
     char h[32] = "", o[32] = "";
     if (r->hca_handles_present)
-      snprintf(h, sizeof h, " hca_handle=%u", r->hca_handles);
+      kist_snprintf(h, sizeof h, " hca_handle=%u", r->hca_handles);
     if (r->hca_objects_present)
-      snprintf(o, sizeof o, " hca_object=%u", r->hca_objects);
+      kist_snprintf(o, sizeof o, " hca_object=%u", r->hca_objects);
     add(p, lay, KIST_CG_RDMA, "rdma.max", xasprintf("%s%s%s", m->keys[i], h, o), f);
   }
   return 0;
@@ -533,9 +534,9 @@ static const char *const default_allow[] = {
 static void num_or_star(char *buf, size_t n, bool present, int64_t v)
 {
   if (present && v >= 0)
-    snprintf(buf, n, "%" PRId64, v);
+    kist_snprintf(buf, n, "%" PRId64, v);
   else
-    snprintf(buf, n, "*");
+    kist_snprintf(buf, n, "*");
 }
 
 static bool rule_is_all(const oci_device_cgroup *d)

@@ -16,6 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "rootless.h"
 #include "userns.h"
@@ -33,12 +34,12 @@ static bool in_init_userns(void)
     unsigned long v[3] = {1, 1, 0};
     if (n > 0) {
       buf[n] = '\0';
-      char *p = buf;
+      const char *p = buf;
       for (int i = 0; i < 3; i++) {
         while (*p == ' ')
           p++;
-        char *end;
-        v[i] = strtoul(p, &end, 10);
+        const char *end;
+        v[i] = kist_decimal(p, &end);
         if (end == p)
           break;
         p = end;
@@ -55,7 +56,7 @@ static const char *who(void)
   static char buf[48];
   if (geteuid() == 0)
     return "root of a user namespace";
-  snprintf(buf, sizeof buf, "uid %u", (unsigned)geteuid());
+  kist_snprintf(buf, sizeof buf, "uid %u", (unsigned)geteuid());
   return buf;
 }
 
@@ -281,7 +282,7 @@ static int read_parents(struct pp **out, size_t *n, kist_error_t *err)
     if (*end || pid <= 0)
       continue;
     char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    kist_snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       continue;

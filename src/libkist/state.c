@@ -16,6 +16,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "cgroup.h"
+#include "fmt.h"
 #include "rootless.h"
 #include "state.h"
 #include "util.h"
@@ -87,7 +88,7 @@ int kist_state_dir_create(int rootfd, const char *id, kist_error_t *err)
   /* Made and locked under a private name, then renamed into place: nobody
    * can see (and take for a leftover) a container dir that is not locked. */
   char tmp[32];
-  snprintf(tmp, sizeof tmp, ".new-%d", (int)getpid());
+  kist_snprintf(tmp, sizeof tmp, ".new-%d", (int)getpid());
   if (mkdirat(rootfd, tmp, 0700) < 0)
     return kist_fail(err, errno, "create the state directory of %s", id);
   int dfd = openat(rootfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -98,7 +99,7 @@ int kist_state_dir_create(int rootfd, const char *id, kist_error_t *err)
     unlinkat(rootfd, tmp, AT_REMOVEDIR);
     return kist_fail(err, e, "open the state directory of %s", id);
   }
-  if (renameat2(rootfd, tmp, rootfd, id, RENAME_NOREPLACE) < 0) {
+  if (kist_renameat2(rootfd, tmp, rootfd, id, RENAME_NOREPLACE) < 0) {
     int e = errno;
     close(dfd);
     unlinkat(rootfd, tmp, AT_REMOVEDIR);
@@ -367,7 +368,7 @@ int kist_state_parse(const char *data, const char *id, struct kist_state *st, ki
 int kist_proc_stat(pid_t pid, char *state, unsigned long long *starttime)
 {
   char path[32], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  kist_snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
@@ -398,7 +399,7 @@ int kist_proc_stat(pid_t pid, char *state, unsigned long long *starttime)
     p++;
   }
   if (starttime)
-    *starttime = strtoull(p, NULL, 10);
+    *starttime = kist_decimal(p, NULL);
   return 0;
 }
 

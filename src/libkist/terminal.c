@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
@@ -59,7 +60,7 @@ int kist_terminal_setup(const oci_config_process *p, int console_fd, kist_error_
   int n = 0;
   char name[32] = "/dev/pts/?";
   if (ioctl(master, TIOCGPTN, &n) == 0)
-    snprintf(name, sizeof name, "/dev/pts/%d", n);
+    kist_snprintf(name, sizeof name, "/dev/pts/%d", n);
   if (p->console_size) {
     struct winsize ws = {.ws_row = (unsigned short)p->console_size->height,
                          .ws_col = (unsigned short)p->console_size->width};

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "rootless.h"
 #include "userns.h"
 #include "util.h"
@@ -75,7 +76,7 @@ static int read_subids(const char *file, struct subid_range **out, size_t *n)
     return -1;
   struct passwd *pw = getpwuid(getuid());
   char uidbuf[16];
-  snprintf(uidbuf, sizeof uidbuf, "%u", (unsigned)getuid());
+  kist_snprintf(uidbuf, sizeof uidbuf, "%u", (unsigned)getuid());
   char line[512];
   size_t cap = 0;
   while (fgets(line, sizeof line, f)) {
@@ -180,8 +181,8 @@ char *kist_userns_format_map(oci_id_mapping **m, size_t n)
   char *s = xmalloc(cap);
   s[0] = '\0';
   for (size_t i = 0; i < n; i++)
-    len += (size_t)snprintf(s + len, cap - len, "%u %u %u\n", (unsigned)m[i]->container_id,
-                            (unsigned)m[i]->host_id, (unsigned)m[i]->size);
+    len += (size_t)kist_snprintf(s + len, cap - len, "%u %u %u\n", (unsigned)m[i]->container_id,
+                                 (unsigned)m[i]->host_id, (unsigned)m[i]->size);
   return s;
 }
 
@@ -189,7 +190,7 @@ int kist_userns_write_proc(pid_t pid, const char *file, const char *data, const 
                            kist_error_t *err)
 {
   char path[64];
-  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+  kist_snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
   cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return kist_fail(err, errno, "%s: open %s", what, path);

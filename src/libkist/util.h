@@ -90,6 +90,13 @@ bool str_has_prefix(const char *s, const char *prefix);
 /* Parses a decimal integer, the whole string; -1/errno on failure. */
 int parse_int64(const char *s, int64_t *out);
 int parse_uint64(const char *s, uint64_t *out);
+/* The decimal digits at s (kernel text: no sign, no white space), saturating
+ * at UINT64_MAX; *end, when given, is the first byte after them. */
+uint64_t kist_decimal(const char *s, const char **end);
+
+/* renameat2(2), flags 0 for a plain renameat. */
+int kist_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                   unsigned flags);
 
 /* Closes every fd >= from except those in keep[] (sorted not required). */
 int close_fds_from(int from, const int *keep, size_t nkeep);
