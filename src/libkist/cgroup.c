@@ -1381,19 +1381,16 @@ static const char *mode_name(enum kist_cgroup_mode m)
 
 int kist_cgroup_save(const struct kist_cgroup *cg, int state_dirfd, kist_error_t *err)
 {
-  /* Built with asprintf, not an open_memstream stream: create needs no
-   * stdio stream code at all (its pages count in every start's RSS). */
-  char *buf = xasprintf("kist-cgroup 1\nmode %s\nowned %d\npath %s\n%s%s%s%s", mode_name(cg->mode),
-                        cg->owned, cg->path, cg->unit ? "systemd " : "", cg->unit ? cg->unit : "",
-                        cg->unit ? "\n" : "", cg->unit && cg->sd_user ? "systemd-bus user\n" : "");
-  for (size_t i = 0; i < cg->n; i++) {
-    char *more = xasprintf("%sdir %d %d %" PRIu32 " %s %s\n", buf, cg->d[i].created, cg->d[i].v2,
-                           cg->d[i].ctrls, cg->d[i].hier[0] ? cg->d[i].hier : "-", cg->d[i].rel);
-    free(buf);
-    buf = more;
-  }
-  int r = write_file_atomic_at(state_dirfd, "cgroup", buf, strlen(buf), 0600, err);
-  free(buf);
+  struct kist_strbuf b = {0};
+  kist_appendf(&b, "kist-cgroup 1\nmode %s\nowned %d\npath %s\n", mode_name(cg->mode), cg->owned,
+               cg->path);
+  if (cg->unit)
+    kist_appendf(&b, "systemd %s\n%s", cg->unit, cg->sd_user ? "systemd-bus user\n" : "");
+  for (size_t i = 0; i < cg->n; i++)
+    kist_appendf(&b, "dir %d %d %" PRIu32 " %s %s\n", cg->d[i].created, cg->d[i].v2, cg->d[i].ctrls,
+                 cg->d[i].hier[0] ? cg->d[i].hier : "-", cg->d[i].rel);
+  int r = write_file_atomic_at(state_dirfd, "cgroup", b.s, b.len, 0600, err);
+  free(b.s);
   return r;
 }
 

@@ -69,9 +69,9 @@ struct spec {
   char conv;
 };
 
-/* Parse one directive after its '%'; with ap NULL the '*' arguments are not
- * read (the pre-scan). Returns the end of the directive or NULL when it is
- * not one this file handles. */
+/* Parse one directive after its '%', taking its '*' arguments from ap.
+ * Returns the end of the directive, or NULL when this file does not handle
+ * it (the caller then hands the whole format to libc). */
 static const char *parse_spec(const char *p, struct spec *sp, va_list *ap)
 {
   *sp = (struct spec){.width = -1, .precision = -1};
@@ -91,14 +91,12 @@ static const char *parse_spec(const char *p, struct spec *sp, va_list *ap)
   }
   if (*p == '*') {
     p++;
-    if (ap != NULL) {
-      int w = va_arg(*ap, int);
-      if (w < 0) {
-        sp->left = true;
-        w = w == INT_MIN ? INT_MAX : -w;
-      }
-      sp->width = w;
+    int w = va_arg(*ap, int);
+    if (w < 0) {
+      sp->left = true;
+      w = w == INT_MIN ? INT_MAX : -w;
     }
+    sp->width = w;
   } else if (*p >= '1' && *p <= '9') {
     int w = 0;
     while (*p >= '0' && *p <= '9') {
@@ -114,10 +112,8 @@ static const char *parse_spec(const char *p, struct spec *sp, va_list *ap)
     p++;
     if (*p == '*') {
       p++;
-      if (ap != NULL) {
-        int pr = va_arg(*ap, int);
-        sp->precision = pr < 0 ? -1 : pr;
-      }
+      int pr = va_arg(*ap, int);
+      sp->precision = pr < 0 ? -1 : pr;
     } else {
       int pr = 0;
       while (*p >= '0' && *p <= '9') {
@@ -175,17 +171,6 @@ static const char *parse_spec(const char *p, struct spec *sp, va_list *ap)
     return NULL;
   sp->conv = *p;
   return p + 1;
-}
-
-static bool format_is_ours(const char *fmt)
-{
-  struct spec sp;
-  for (const char *p = fmt; (p = strchr(p, '%')) != NULL;) {
-    p = parse_spec(p + 1, &sp, NULL);
-    if (p == NULL)
-      return false;
-  }
-  return true;
 }
 
 static void pad_text(struct sink *s, const struct spec *sp, const char *text, size_t n)
@@ -293,16 +278,19 @@ static uintmax_t unsigned_arg(int length, va_list *ap)
   }
 }
 
-static void format_into(struct sink *s, const char *fmt, va_list *ap)
+/* False, having written part of it, at a directive this file does not take. */
+static bool format_into(struct sink *s, const char *fmt, va_list *ap)
 {
   const char *p = fmt;
   for (;;) {
     const char *pct = strchrnul(p, '%');
     sink_put(s, p, (size_t)(pct - p));
     if (*pct == '\0')
-      return;
+      return true;
     struct spec sp;
     p = parse_spec(pct + 1, &sp, ap);
+    if (p == NULL)
+      return false;
     switch (sp.conv) {
     case '%':
       sink_put(s, "%", 1);
@@ -344,13 +332,13 @@ static void format_into(struct sink *s, const char *fmt, va_list *ap)
 
 int kist_vsnprintf(char *dst, size_t cap, const char *fmt, va_list ap)
 {
-  if (!format_is_ours(fmt))
-    return vsnprintf(dst, cap, fmt, ap);
   struct sink s = {.buf = dst, .cap = cap};
   va_list aq;
   va_copy(aq, ap);
-  format_into(&s, fmt, &aq);
+  bool ours = format_into(&s, fmt, &aq);
   va_end(aq);
+  if (!ours)
+    return vsnprintf(dst, cap, fmt, ap);
   if (cap > 0)
     dst[s.len < cap ? s.len : cap - 1] = '\0';
   return s.len > INT_MAX ? -1 : (int)s.len;
@@ -365,26 +353,55 @@ int kist_snprintf(char *dst, size_t cap, const char *fmt, ...)
   return n;
 }
 
+static char *libc_vasprintf(const char *fmt, va_list ap)
+{
+  va_list aq;
+  va_copy(aq, ap);
+  int n = vsnprintf(NULL, 0, fmt, aq);
+  va_end(aq);
+  if (n < 0)
+    n = 0; /* an invalid format: an empty text */
+  char *p = xmalloc((size_t)n + 1);
+  p[0] = '\0';
+  vsnprintf(p, (size_t)n + 1, fmt, ap);
+  return p;
+}
+
 char *kist_vasprintf(const char *fmt, va_list ap)
 {
-  if (!format_is_ours(fmt)) {
-    va_list aq;
-    va_copy(aq, ap);
-    int n = vsnprintf(NULL, 0, fmt, aq);
-    va_end(aq);
-    if (n < 0)
-      n = 0; /* an invalid format: an empty text, as before */
-    char *p = xmalloc((size_t)n + 1);
-    p[0] = '\0';
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
-    return p;
-  }
   struct sink s = {.cap = strlen(fmt) + 64, .grow = true};
   s.buf = xmalloc(s.cap);
   va_list aq;
   va_copy(aq, ap);
-  format_into(&s, fmt, &aq);
+  bool ours = format_into(&s, fmt, &aq);
   va_end(aq);
+  if (!ours) {
+    free(s.buf);
+    return libc_vasprintf(fmt, ap);
+  }
   s.buf[s.len] = '\0';
   return s.buf;
+}
+
+void kist_appendf(struct kist_strbuf *b, const char *fmt, ...)
+{
+  struct sink s = {.buf = b->s, .len = b->len, .cap = b->cap, .grow = true};
+  if (s.buf == NULL) {
+    s.cap = strlen(fmt) + 64;
+    s.buf = xmalloc(s.cap);
+  }
+  va_list ap, aq;
+  va_start(ap, fmt);
+  va_copy(aq, ap);
+  bool ours = format_into(&s, fmt, &aq);
+  va_end(aq);
+  if (!ours) {
+    char *more = libc_vasprintf(fmt, ap);
+    s.len = b->len;
+    sink_put(&s, more, strlen(more));
+    free(more);
+  }
+  va_end(ap);
+  s.buf[s.len] = '\0';
+  *b = (struct kist_strbuf){.s = s.buf, .len = s.len, .cap = s.cap};
 }

@@ -21,4 +21,13 @@ int kist_vsnprintf(char *dst, size_t cap, const char *fmt, va_list ap)
 /* A malloc'd formatted string; allocation failure aborts. */
 char *kist_vasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0), malloc));
 
+/* A growing string: kist_appendf adds formatted text to its end. Start from
+ * {0}; s is NULL until the first append, then NUL-terminated. */
+struct kist_strbuf {
+  char *s;
+  size_t len, cap;
+};
+void kist_appendf(struct kist_strbuf *b, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
+
 #endif

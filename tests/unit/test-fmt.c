@@ -116,6 +116,20 @@ int main(void)
   char guard = '#';
   ok(kist_snprintf(&guard, 0, "%s", "abc") == 3 && guard == '#', "cap 0 writes nothing, counts 3");
 
+  /* kist_appendf: pieces, one of them through libc. */
+  struct kist_strbuf b = {0};
+  kist_appendf(&b, "mode %s\n", "v1");
+  for (int i = 0; i < 40; i++)
+    kist_appendf(&b, "dir %d %s\n", i, "memory");
+  kist_appendf(&b, "%.1f", 2.5);
+  char want[2048];
+  size_t n = (size_t)snprintf(want, sizeof want, "mode v1\n");
+  for (int i = 0; i < 40; i++)
+    n += (size_t)snprintf(want + n, sizeof want - n, "dir %d %s\n", i, "memory");
+  n += (size_t)snprintf(want + n, sizeof want - n, "%.1f", 2.5);
+  ok(b.len == n && strcmp(b.s, want) == 0, "kist_appendf builds the same text in pieces");
+  free(b.s);
+
   /* kist_decimal: kernel digits, saturating, stops at the first non-digit. */
   const char *end;
   ok(kist_decimal("4294967295 x", &end) == 4294967295u && *end == ' ',
