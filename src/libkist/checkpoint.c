@@ -876,39 +876,12 @@ static int wait_restored(pid_t pid, int *exit_status, kist_error_t *err)
   cleanup_close int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (sfd < 0 || pfd < 0)
     return kist_fail(err, errno, "wait for the restored process %d", (int)pid);
-  for (;;) {
-    struct pollfd p[2] = {{pfd, POLLIN, 0}, {sfd, POLLIN, 0}};
-    if (poll(p, 2, -1) < 0) {
-      if (errno == EINTR)
-        continue;
-      return kist_fail(err, errno, "poll");
-    }
-    if (p[1].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      if (read(sfd, &si, sizeof si) == sizeof si) {
-        if (si.ssi_signo == SIGCHLD) {
-          /* kist is the subreaper of the restored tree: reap its orphans. */
-          int status;
-          pid_t r;
-          while ((r = waitpid(-1, &status, WNOHANG)) > 0)
-            if (r == pid) {
-              *exit_status = kist_wait_exit_code(status);
-              return 0;
-            }
-        } else {
-          kill(pid, (int)si.ssi_signo);
-        }
-      }
-    }
-    if (p[0].revents & POLLIN) {
-      int status;
-      while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-          return kist_fail(err, errno, "waitpid %d", (int)pid);
-      *exit_status = kist_wait_exit_code(status);
-      return 0;
-    }
-  }
+  struct kist_relay no_terminal = KIST_RELAY_INIT;
+  int code = kist_wait_forwarding(pid, pfd, sfd, &no_terminal, err);
+  if (code < 0)
+    return -1;
+  *exit_status = code;
+  return 0;
 }
 
 int kist_container_restore(const struct kist_context *ctx, const char *id,

@@ -1076,48 +1076,48 @@ struct foreground {
   struct kist_relay t;
 };
 
-/* Waits for the init, forwarding signals and relaying the terminal. */
-static int wait_foreground(struct creation *c, struct foreground *fg, kist_error_t *err)
+int kist_wait_forwarding(pid_t pid, int pidfd, int sigfd, struct kist_relay *relay,
+                         kist_error_t *err)
 {
   for (;;) {
     struct pollfd p[4] = {
-      {.fd = fg->sigfd, .events = POLLIN},
-      {.fd = c->pidfd, .events = POLLIN},
+      {.fd = sigfd, .events = POLLIN},
+      {.fd = pidfd, .events = POLLIN},
     };
-    kist_relay_pollfds(&fg->t, p + 2);
+    kist_relay_pollfds(relay, p + 2);
     if (poll(p, 4, -1) < 0) {
       if (errno == EINTR)
         continue;
       return kist_fail(err, errno, "poll");
     }
-    kist_relay_io(&fg->t, p + 2);
+    kist_relay_io(relay, p + 2);
     if (p[0].revents) {
       struct signalfd_siginfo si;
-      if (read(fg->sigfd, &si, sizeof si) == sizeof si) {
+      if (read(sigfd, &si, sizeof si) == sizeof si) {
         int sig = (int)si.ssi_signo;
         if (sig == SIGCHLD) {
           /* As subreaper we inherit the container's orphans: reap them. */
           int status;
           pid_t r;
           while ((r = waitpid(-1, &status, WNOHANG)) > 0)
-            if (r == c->pid)
+            if (r == pid)
               return kist_wait_exit_code(status);
         } else {
           /* With a relayed terminal the resize itself signals the
            * container's foreground process group. */
-          if (!(sig == SIGWINCH && kist_relay_winch(&fg->t)))
-            signal_pid(c->pidfd, c->pid, sig);
+          if (!(sig == SIGWINCH && kist_relay_winch(relay)))
+            signal_pid(pidfd, pid, sig);
         }
       }
     }
     if (p[1].revents) {
       /* What the process wrote last is still in the pty: flush it out. */
-      kist_relay_drain(&fg->t);
+      kist_relay_drain(relay);
       int status;
       pid_t r;
-      while ((r = waitpid(c->pid, &status, 0)) < 0 && errno == EINTR)
+      while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
         ;
-      if (r == c->pid)
+      if (r == pid)
         return kist_wait_exit_code(status);
       return 0;
     }
@@ -1214,7 +1214,7 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
     goto out;
   }
   kist_relay_begin(&fg.t);
-  int status = wait_foreground(&c, &fg, err);
+  int status = kist_wait_forwarding(c.pid, c.pidfd, fg.sigfd, &fg.t, err);
   kist_relay_restore(&fg.t);
   if (status < 0)
     goto fail_started;

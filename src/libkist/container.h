@@ -7,12 +7,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "cgroup.h"
 #include "context.h"
 #include "error.h"
 #include "ocispec.h"
 #include "state.h"
+#include "terminal.h"
 
 struct kist_create_opts {
   const char *bundle;         /* NULL: the current directory */
@@ -57,6 +59,12 @@ int kist_container_delete(const struct kist_context *ctx, const char *id, bool f
                           kist_error_t *err);
 
 /* The `kist state` JSON (live status). */
+/* Waits for pid (its pidfd open, sigfd reading the signals kist forwards)
+ * to exit: forwards each signal, relays the terminal when relay has one,
+ * reaps orphans (kist is the subreaper). Returns the exit code, or -1. */
+int kist_wait_forwarding(pid_t pid, int pidfd, int sigfd, struct kist_relay *relay,
+                         kist_error_t *err);
+
 int kist_container_state(const struct kist_context *ctx, const char *id, char **json,
                          kist_error_t *err);
 
