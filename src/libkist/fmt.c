@@ -10,8 +10,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "fmt.h"
 
-#include <stdbool.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,19 +126,11 @@ static const char *parse_spec(const char *p, struct spec *sp, va_list *ap)
   }
   switch (*p) {
   case 'h':
-    p++;
-    sp->length = 'h';
-    if (*p == 'h') {
-      p++;
-      sp->length = 'H';
-    }
-    break;
   case 'l':
-    p++;
-    sp->length = 'l';
-    if (*p == 'l') {
+    sp->length = *p++;
+    if (*p == sp->length) { /* hh, ll */
       p++;
-      sp->length = 'L';
+      sp->length = sp->length == 'h' ? 'H' : 'L';
     }
     break;
   case 'z':
@@ -367,31 +359,15 @@ static char *libc_vasprintf(const char *fmt, va_list ap)
   return p;
 }
 
-char *kist_vasprintf(const char *fmt, va_list ap)
-{
-  struct sink s = {.cap = strlen(fmt) + 64, .grow = true};
-  s.buf = xmalloc(s.cap);
-  va_list aq;
-  va_copy(aq, ap);
-  bool ours = format_into(&s, fmt, &aq);
-  va_end(aq);
-  if (!ours) {
-    free(s.buf);
-    return libc_vasprintf(fmt, ap);
-  }
-  s.buf[s.len] = '\0';
-  return s.buf;
-}
-
-void kist_appendf(struct kist_strbuf *b, const char *fmt, ...)
+/* Appends to b; a format fmt.c does not take goes to libc whole. */
+static void vappendf(struct kist_strbuf *b, const char *fmt, va_list ap)
 {
   struct sink s = {.buf = b->s, .len = b->len, .cap = b->cap, .grow = true};
   if (s.buf == NULL) {
     s.cap = strlen(fmt) + 64;
     s.buf = xmalloc(s.cap);
   }
-  va_list ap, aq;
-  va_start(ap, fmt);
+  va_list aq;
   va_copy(aq, ap);
   bool ours = format_into(&s, fmt, &aq);
   va_end(aq);
@@ -401,7 +377,21 @@ void kist_appendf(struct kist_strbuf *b, const char *fmt, ...)
     sink_put(&s, more, strlen(more));
     free(more);
   }
-  va_end(ap);
   s.buf[s.len] = '\0';
   *b = (struct kist_strbuf){.s = s.buf, .len = s.len, .cap = s.cap};
+}
+
+char *kist_vasprintf(const char *fmt, va_list ap)
+{
+  struct kist_strbuf b = {0};
+  vappendf(&b, fmt, ap);
+  return b.s;
+}
+
+void kist_appendf(struct kist_strbuf *b, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vappendf(b, fmt, ap);
+  va_end(ap);
 }
