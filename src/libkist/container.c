@@ -1117,9 +1117,9 @@ int kist_wait_forwarding(pid_t pid, int pidfd, int sigfd, struct kist_relay *rel
       pid_t r;
       while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
         ;
-      if (r == pid)
-        return kist_wait_exit_code(status);
-      return 0;
+      if (r != pid) /* reaped by someone else: its exit code is lost */
+        return kist_fail(err, errno, "wait for process %d", (int)pid);
+      return kist_wait_exit_code(status);
     }
   }
 }

@@ -58,13 +58,13 @@ int kist_container_kill(const struct kist_context *ctx, const char *id, int sig,
 int kist_container_delete(const struct kist_context *ctx, const char *id, bool force,
                           kist_error_t *err);
 
-/* The `kist state` JSON (live status). */
 /* Waits for pid (its pidfd open, sigfd reading the signals kist forwards)
  * to exit: forwards each signal, relays the terminal when relay has one,
  * reaps orphans (kist is the subreaper). Returns the exit code, or -1. */
 int kist_wait_forwarding(pid_t pid, int pidfd, int sigfd, struct kist_relay *relay,
                          kist_error_t *err);
 
+/* The `kist state` JSON (live status). */
 int kist_container_state(const struct kist_context *ctx, const char *id, char **json,
                          kist_error_t *err);
 
