@@ -292,6 +292,11 @@ recvtty() {
     --work-path "$BATS_TEST_TMPDIR/afile/work" ck-bad
   assert_one_line_error "--work-path"
   [ ! -e "$BATS_TEST_TMPDIR/img" ] || fail "the failed checkpoint left its image dir behind"
+  # Parents that mkdir -p made for it go too.
+  run --separate-stderr kist checkpoint --image-path "$BATS_TEST_TMPDIR/new/deeper/img" \
+    --work-path "$BATS_TEST_TMPDIR/afile/work" ck-bad
+  assert_one_line_error "--work-path"
+  [ ! -e "$BATS_TEST_TMPDIR/new" ] || fail "the failed checkpoint left $BATS_TEST_TMPDIR/new behind"
   [ "$(kist state ck-bad | jq -r .status)" = running ]
   run kist checkpoint --manage-cgroups-mode sometimes ck-bad
   assert_failure

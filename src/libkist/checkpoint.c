@@ -74,6 +74,42 @@ static int parse_cg_mode(const char *s, int *mode, kist_error_t *err)
                    s);
 }
 
+/* The outermost directory of path that does not exist yet: the first one
+ * mkdir -p makes (path itself, or a parent). NULL when path exists. */
+static char *first_missing(const char *path)
+{
+  if (access(path, F_OK) == 0)
+    return NULL;
+  char *top = xstrdup(path);
+  size_t n = strlen(top);
+  while (n > 1 && top[n - 1] == '/')
+    top[--n] = '\0';
+  for (char *slash; (slash = strrchr(top, '/')) != NULL && slash != top;) {
+    *slash = '\0';
+    if (access(top, F_OK) == 0) {
+      *slash = '/';
+      break;
+    }
+  }
+  return top;
+}
+
+/* Removes path, then each parent up to top, while they are empty: the
+ * directories this call made and nothing wrote into. */
+static void remove_made(const char *path, const char *top)
+{
+  cleanup_free char *p = xstrdup(path);
+  size_t n = strlen(p), keep = strlen(top);
+  while (n > 1 && p[n - 1] == '/')
+    p[--n] = '\0';
+  while (rmdir(p) == 0 && strlen(p) > keep) {
+    char *slash = strrchr(p, '/');
+    if (slash == NULL)
+      return;
+    *slash = '\0';
+  }
+}
+
 static int open_dir(const char *path, bool create, const char *what, kist_error_t *err)
 {
   kist_error_t e = NULL;
@@ -293,10 +329,11 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
   cleanup_strv char **mounts = NULL;
   cleanup_close int imgfd = -1;
   cleanup_close int workfd = -1;
-  /* The image and work dirs this call makes go again when it fails, unless
-   * CRIU wrote its log there (kept for diagnosis: rmdir refuses). */
+  /* The image and work dirs this call makes (with any parents) go again
+   * when it fails, unless CRIU wrote its log there (kept for diagnosis:
+   * rmdir refuses). */
   const char *img = NULL, *work = NULL;
-  bool img_made = false, work_made = false;
+  cleanup_free char *img_top = NULL, *work_top = NULL;
   const oci_config *cfg;
   if (c->st.status != KIST_STATUS_RUNNING) {
     kist_fail(err, 0, "container %s is %s: only a running container can be checkpointed%s", id,
@@ -313,7 +350,7 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
     kist_fail(err, 0, "--empty-ns network: the container has no network namespace of its own");
     goto out;
   }
-  img_made = access(img, F_OK) < 0;
+  img_top = first_missing(img);
   imgfd = open_dir(img, true, "--image-path", err);
   if (imgfd < 0)
     goto out;
@@ -329,7 +366,7 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
     }
   }
   work = o->c.work_path ? o->c.work_path : img;
-  work_made = access(work, F_OK) < 0;
+  work_top = first_missing(work);
   workfd = open_dir(work, true, "--work-path", err);
   if (workfd < 0)
     goto out;
@@ -402,10 +439,10 @@ int kist_container_checkpoint(const struct kist_context *ctx, const char *id,
 out:
   if (co)
     lib->free_opts(co);
-  if (r < 0 && work_made)
-    rmdir(work);
-  if (r < 0 && img_made)
-    rmdir(img);
+  if (r < 0 && work_top)
+    remove_made(work, work_top);
+  if (r < 0 && img_top)
+    remove_made(img, img_top);
   kist_container_close(c);
   /* The processes are gone: the container is over (as runc does). */
   if (r == 0 && !o->leave_running && !o->pre_dump)
