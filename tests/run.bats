@@ -10,6 +10,9 @@ setup() {
 }
 
 teardown() {
+  if [ -n "${RUN_STOPPED:-}" ]; then
+    kill -KILL "$RUN_STOPPED" 2>/dev/null || true
+  fi
   common_teardown
 }
 
@@ -81,6 +84,37 @@ teardown() {
   [ "$(kist state "$ID" | jq -r .status)" = running ]
   [ "$(cat "$BATS_TEST_TMPDIR/pid")" = "$(kist state "$ID" | jq -r .pid)" ]
   kist delete -f "$ID"
+}
+
+@test "run: a container deleted and made again under the same id before run cleans up is left alone" {
+  # run stops (SIGSTOP) once its process has exited, before it removes the
+  # container; meanwhile the id is deleted and created anew.
+  KIST_TEST_STOP_AT=run:exited KIST_TEST_STOP_ACTION=stop \
+    "$KIST" --root "$KIST_ROOT" run --bundle "$BUNDLE" "$ID" </dev/null \
+    >"$BATS_TEST_TMPDIR/run.out" 2>&1 3>&- &
+  runpid=$! # kist itself, not a subshell: its state is what is watched
+  # Never left stopped, whatever fails below (bats waits for it).
+  RUN_STOPPED=$runpid
+  local st=
+  for _ in $(seq 200); do
+    st=$(awk '{ print $3 }' "/proc/$runpid/stat" 2>/dev/null) || st=gone
+    [ "$st" = T ] || [ "$st" = gone ] || [ "$st" = Z ] && break
+    sleep 0.05
+  done
+  [ "$st" = T ] || fail "run did not stop after its process exited ($st): $(cat "$BATS_TEST_TMPDIR/run.out")"
+  [ "$(kist state "$ID" | jq -r .status)" = stopped ]
+  kist delete "$ID"
+  set_config '.process.args = ["sleep", "100"]'
+  kist create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  kill -CONT "$runpid"
+  rc=0
+  wait "$runpid" || rc=$?
+  RUN_STOPPED=
+  [ "$rc" -eq 0 ] || fail "run exited $rc: $(cat "$BATS_TEST_TMPDIR/run.out")"
+  # The new container is untouched: still there, still created.
+  [ "$(kist state "$ID" | jq -r .status)" = created ]
+  kist delete -f "$ID"
+  assert_root_empty
 }
 
 @test "run --keep: the stopped container stays until deleted" {

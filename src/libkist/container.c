@@ -1125,25 +1125,30 @@ int kist_wait_forwarding(pid_t pid, int pidfd, int sigfd, struct kist_relay *rel
 }
 
 /* The container after its process ended: gone, unless someone deleted it
- * (or replaced it under the same id) meanwhile. */
+ * (or replaced it under the same id) meanwhile. What create made is still
+ * in memory: its state dir is checked through the fd we kept, not looked up
+ * and parsed again. A deleter removes the dir under its lock, so once we
+ * hold the lock a dir still linked is ours, and stays ours. */
 static int run_cleanup(struct creation *c, kist_error_t *err)
 {
-  unsigned long long starttime = c->st.starttime;
-  struct kist_container *k = NULL;
-  kist_error_t e2 = NULL;
-  if (kist_container_open(c->ctx, c->id, LOCK_EX, &k, &e2) < 0) {
-    int gone = kist_error_errno(e2) == ENOENT;
-    if (!gone && err && *err == NULL)
-      *err = e2;
-    else
-      kist_error_release(&e2);
-    return gone ? 0 : -1;
-  }
-  int r = 0;
-  if (k->st.starttime == starttime)
-    r = destroy(k, false, err);
-  kist_container_close(k);
-  return r;
+  int r;
+  while ((r = flock(c->dirfd, LOCK_EX)) < 0 && errno == EINTR)
+    ;
+  struct stat sb;
+  if (r < 0 || fstat(c->dirfd, &sb) < 0)
+    return kist_fail(err, errno, "lock the state directory of %s", c->id);
+  if (sb.st_nlink == 0)
+    return 0; /* deleted meanwhile (and maybe made again: not ours) */
+  struct kist_container k = {
+    .ctx = c->ctx,
+    .rootfd = c->rootfd,
+    .dirfd = c->dirfd,
+    .dir = c->dir,
+    .st = c->st,
+    .cfg = c->cfg,
+    .cg = c->cg,
+  };
+  return destroy(&k, false, err);
 }
 
 static const oci_config *creation_cfg(void *opaque, kist_error_t *err)
@@ -1221,6 +1226,7 @@ int kist_container_run(const struct kist_context *ctx, const char *id,
   c.pid = 0; /* reaped */
   *exit_status = status;
   ret = 0;
+  kist_test_point("run:exited");
   if (!o->keep && run_cleanup(&c, err) < 0)
     ret = -1;
   goto out;
